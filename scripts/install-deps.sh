@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages espat needs to build and test, and only those that are missing.
+set -euo pipefail
+packages=(cmake make g++ pkg-config
+          libasio-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
+          libgtest-dev libgmock-dev
+          clang libclang-rt-14-dev)   # clang + its runtime: the libFuzzer targets
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "espat: installing ${missing[*]}" >&2
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
