@@ -1,0 +1,153 @@
+#include "at/params.hpp"
+
+#include <charconv>
+
+namespace espat::at {
+
+namespace {
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+std::variant<std::vector<RawParam>, ParseFailure> parse_params(std::string_view text) {
+  std::vector<RawParam> out;
+  std::size_t i = 0;
+  for (;;) {
+    const std::size_t index = out.size();
+    while (i < text.size() && is_space(text[i])) ++i;
+    RawParam p;
+    if (i < text.size() && text[i] == '"') {
+      p.kind = RawParam::Kind::String;
+      ++i;
+      bool closed = false;
+      while (i < text.size()) {
+        char c = text[i++];
+        if (c == '\\') {
+          if (i == text.size()) return ParseFailure{index};
+          p.text.push_back(text[i++]);  // \\ \, \" and \<any>: keep the next byte
+        } else if (c == '"') {
+          closed = true;
+          break;
+        } else {
+          p.text.push_back(c);
+        }
+      }
+      if (!closed) return ParseFailure{index};
+      while (i < text.size() && is_space(text[i])) ++i;
+      if (i < text.size() && text[i] != ',') return ParseFailure{index};
+    } else {
+      std::size_t end = text.find(',', i);
+      if (end == std::string_view::npos) end = text.size();
+      std::string_view token = trim(text.substr(i, end - i));
+      if (!token.empty()) {
+        p.kind = RawParam::Kind::Bare;
+        p.text = std::string(token);
+      }
+      i = end;
+    }
+    out.push_back(std::move(p));
+    if (i >= text.size()) break;
+    ++i;  // the comma
+  }
+  return out;
+}
+
+std::optional<std::int64_t> parse_integer(std::string_view token) {
+  bool negative = false;
+  if (!token.empty() && (token[0] == '-' || token[0] == '+')) {
+    negative = token[0] == '-';
+    token.remove_prefix(1);
+  }
+  int base = 10;
+  if (token.size() > 2 && token[0] == '0' && (token[1] == 'x' || token[1] == 'X')) {
+    base = 16;
+    token.remove_prefix(2);
+  }
+  if (token.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), v, base);
+  if (ec != std::errc() || ptr != token.data() + token.size()) return std::nullopt;
+  if (v > std::uint64_t(INT64_MAX)) return std::nullopt;
+  return negative ? -std::int64_t(v) : std::int64_t(v);
+}
+
+const std::string& Args::text(std::size_t i) const {
+  static const std::string empty;
+  return has(i) ? values_[i].text : empty;
+}
+
+namespace {
+bool spec_optional(const ParamSpec& s) {
+  return std::visit([](const auto& p) { return p.optional; }, s);
+}
+}  // namespace
+
+std::variant<Args, ErrCode> check(const std::vector<RawParam>& raw_in, const std::vector<ParamSpec>& schema) {
+  std::vector<RawParam> raw = raw_in;
+  // "AT+T=1,2," equals "AT+T=1,2": omitted fields past the schema are dropped (§6.4.6).
+  while (raw.size() > schema.size() && raw.back().kind == RawParam::Kind::Omitted) raw.pop_back();
+  const std::size_t given = raw_in.size();
+
+  std::size_t mandatory = 0;
+  for (std::size_t i = 0; i < schema.size(); ++i)
+    if (!spec_optional(schema[i])) mandatory = i + 1;
+  if (raw.size() > schema.size()) return ErrCode::para_num(unsigned(schema.size()), unsigned(raw.size()));
+  if (raw.size() < mandatory) return ErrCode::para_num(unsigned(mandatory), unsigned(raw.size()));
+
+  std::vector<Args::Value> values(schema.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const RawParam& r = raw[i];
+    auto idx = std::uint16_t(i);
+    if (r.kind == RawParam::Kind::Omitted) {
+      if (!spec_optional(schema[i])) return ErrCode::make(Sub::ParaInvalid, idx);
+      continue;
+    }
+    Args::Value& v = values[i];
+    v.present = true;
+    if (const Int* s = std::get_if<Int>(&schema[i])) {
+      if (r.kind != RawParam::Kind::Bare) return ErrCode::make(Sub::ParaType, idx);
+      auto n = parse_integer(r.text);
+      if (!n) return ErrCode::make(Sub::ParaType, idx);
+      if (*n < s->min || *n > s->max) return ErrCode::make(Sub::ParaInvalid, idx);
+      v.integer = *n;
+    } else if (const Str* s = std::get_if<Str>(&schema[i])) {
+      if (r.kind != RawParam::Kind::String) return ErrCode::make(Sub::ParaType, idx);
+      if (r.text.size() > s->max_len || r.text.size() < s->min_len) return ErrCode::make(Sub::ParaLength, idx);
+      v.is_string = true;
+      v.text = r.text;
+    } else {  // Any
+      if (r.kind == RawParam::Kind::String) {
+        v.is_string = true;
+        v.text = r.text;
+      } else {
+        auto n = parse_integer(r.text);
+        if (!n) return ErrCode::make(Sub::ParaType, idx);
+        v.integer = *n;
+        v.text = r.text;
+      }
+    }
+  }
+  return Args(std::move(values), given);
+}
+
+std::variant<Args, ErrCode> parse_and_check(std::string_view text, const std::vector<ParamSpec>& schema) {
+  auto parsed = parse_params(text);
+  if (auto* f = std::get_if<ParseFailure>(&parsed)) return ErrCode::make(Sub::ParaParse, std::uint16_t(f->index));
+  return check(std::get<std::vector<RawParam>>(parsed), schema);
+}
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  out.append(s);
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace espat::at

@@ -1,0 +1,36 @@
+// One virtual ESP32 module: its flash, its AT engine and its state, attached to one AT port.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <asio/io_context.hpp>
+
+#include "transport/port.hpp"
+
+namespace espat::module {
+
+struct Options {
+  std::string flash_path = "espat-flash.bin";
+  bool baud_pacing = false;
+  int boot_ms = 300;  // time from reset to "ready", as a real module takes about that long
+};
+
+class Module {
+ public:
+  // Opens (or creates) the flash image. Throws std::runtime_error with a clear message when the
+  // image is corrupt or foreign; the file is never modified in that case.
+  Module(asio::io_context& io, Options opts);
+  ~Module();
+  // The UART line configuration to open the port with (AT+UART_DEF, else factory parameters).
+  transport::LineConfig boot_line() const;
+  // Attaches the port and boots: prints "\r\nready\r\n" after boot_ms.
+  void start(transport::Port& port);
+  // Flushes flash and stops timers; the io_context can then return.
+  void shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace espat::module
