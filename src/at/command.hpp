@@ -50,10 +50,10 @@ struct Call {
 using Handler = std::function<asio::awaitable<Result>(Call&)>;
 
 struct Command {
-  std::string name;     // "+GMR"; "" is AT itself; "E0"/"E1" for ATE
-  std::string section;  // guide section, e.g. "3.1.4"
-  Handler test, query, set, exec;
-  std::vector<ParamSpec> params;  // the set form's schema
+  std::string name = {};     // "+GMR"; "" is AT itself; "E0"/"E1" for ATE
+  std::string section = {};  // guide section, e.g. "3.1.4"
+  Handler test = {}, query = {}, set = {}, exec = {};
+  std::vector<ParamSpec> params = {};  // the set form's schema
   std::vector<std::string> aliases = {};  // other spellings, e.g. "+UART" for "+UART_DEF"
 };
 

@@ -2,7 +2,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/as_tuple.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -199,7 +199,10 @@ asio::awaitable<std::string> Engine::read_data(std::size_t n) {
     pending_.clear();
     on_input({reinterpret_cast<const std::uint8_t*>(p.data()), p.size()});
   }
-  if (w->data.size() < n) co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (w->data.size() < n) {
+    std::error_code ec;  // cancelled on purpose when the data is complete
+    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
   if (data_wait_ == w) data_wait_.reset();
   co_return std::move(w->data);
 }

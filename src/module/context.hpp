@@ -1,0 +1,69 @@
+// What a command handler sees of its module: the engine, the flash and its NVS stores, the
+// run-time state, and the module's life-cycle actions (restart, deep sleep).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "at/engine.hpp"
+#include "flash/factory_params.hpp"
+#include "flash/image.hpp"
+#include "flash/nvs.hpp"
+#include "transport/port.hpp"
+
+namespace espat::module {
+
+// AT+SAVETRANSLINK (spec 3.1.9), stored at once, acted on at boot by the TCP/IP work.
+struct TransLink {
+  int mode = 0;  // 0 off, 1 Wi-Fi passthrough, 2 BLE passthrough
+  std::string host, type = "TCP";
+  int port = 0, keep_alive = 0, local_port = 0;
+  int role = 0, tx_srv = 0, tx_char = 0, rx_srv = 0, rx_char = 0;
+  std::string peer_addr;
+};
+
+// Run-time state: reset by AT+RST, AT+RESTORE and deep sleep, then reloaded from flash.
+struct State {
+  transport::LineConfig uart_cur, uart_def;
+  int transintvl_ms = 20;
+  int sleep_mode = 1;  // ESP-IDF's default Wi-Fi power save is modem sleep
+  int sysmsg = 0;
+  int sysstore = 1;
+  int wifi_power = 78;                       // AT+RFPOWER, 0.25 dBm
+  int ble_adv_power = 0, ble_scan_power = 0, ble_conn_power = 0;
+  std::optional<std::pair<int, int>> wake_gpio;  // AT+SLEEPWKCFG=2,<gpio>,<level>
+  std::map<std::uint32_t, std::uint32_t> registers;  // AT+SYSREG: what is written reads back
+  TransLink translink;
+};
+
+class Context {
+ public:
+  virtual ~Context() = default;
+  virtual at::Engine& engine() = 0;
+  virtual State& state() = 0;
+  virtual flash::FlashImage& image() = 0;
+  virtual flash::nvs::Storage& nvs() = 0;          // runtime settings (partition "nvs")
+  virtual flash::nvs::Storage* mfg_nvs() = 0;      // manufacturing data, null if the image has none
+  virtual void reload_mfg_nvs() = 0;               // after AT+SYSFLASH rewrote it
+  virtual const flash::FactoryParams& factory() const = 0;
+
+  // Saves a setting when AT+SYSSTORE=1, or always (spec 3.16). Unchanged values cost no write.
+  virtual bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always = false) = 0;
+
+  virtual void set_uart(const transport::LineConfig& cfg) = 0;  // after queued output left
+  virtual void restart() = 0;                                    // after queued output left
+  virtual void restore() = 0;                                    // erase settings, restart
+  virtual void deep_sleep(std::chrono::milliseconds) = 0;        // deaf, then boot
+  virtual void light_sleep() = 0;                                // AT+SLEEP=2 takes effect
+
+  // Unix time, seconds (AT+SYSTIMESTAMP); kept across soft resets like the RTC.
+  virtual std::int64_t now() const = 0;
+  virtual void set_now(std::int64_t unix_seconds) = 0;
+  // AT+SYSRAM: free and lowest free heap, bytes.
+  virtual std::pair<std::int64_t, std::int64_t> heap() = 0;
+};
+
+}  // namespace espat::module

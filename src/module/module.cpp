@@ -1,0 +1,195 @@
+#include "module/module.hpp"
+
+#include <malloc.h>
+#include <spdlog/spdlog.h>
+
+#include <asio/steady_timer.hpp>
+
+#include "at/engine.hpp"
+#include "commands/basic.hpp"
+#include "flash/factory_params.hpp"
+#include "flash/image.hpp"
+#include "flash/nvs.hpp"
+#include "module/context.hpp"
+#include "module/settings.hpp"
+
+namespace espat::module {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// AT+SYSRAM (3.1.14): a heap of the size an ESP32 running ESP-AT has free after boot, less
+// what this process has allocated since the module booted.
+constexpr std::int64_t kFreeHeapAtBoot = 160'000;
+
+std::int64_t allocated_bytes() { return std::int64_t(mallinfo2().uordblks); }
+
+int wifi_power_level(int set) {
+  constexpr std::pair<int, int> kLevels[] = {{78, 78}, {72, 72}, {66, 66}, {60, 60},
+                                             {56, 56}, {52, 52}, {44, 44}, {40, 34}};
+  for (auto [from, level] : kLevels)
+    if (set >= from) return level;
+  return 34;
+}
+
+transport::LineConfig factory_line(const flash::FactoryParams& f) {
+  // 8N1 with RTS flow control: CONFIG_AT_UART_DEFAULT_FLOW_CONTROL (reference §7.2).
+  std::uint32_t baud = f.uart_baudrate >= 80 && f.uart_baudrate <= 5'000'000 ? std::uint32_t(f.uart_baudrate) : 115200;
+  return {baud, 8, 1, 0, 1};
+}
+
+std::unique_ptr<flash::nvs::Storage> open_store(flash::Region* region, const char* what) {
+  if (!region) return nullptr;
+  auto s = std::make_unique<flash::nvs::Storage>(*region);
+  for (const auto& p : s->problems()) spdlog::warn("{} partition: {}", what, p);
+  if (s->foreign()) spdlog::error("{} partition holds no NVS data; it is left as it is and nothing is saved", what);
+  return s;
+}
+}  // namespace
+
+struct Module::Impl final : Context {
+  Impl(asio::io_context& io, Options o)
+      : io(io), opts(std::move(o)), image_(flash::FlashImage::open(opts.flash_path)),
+        engine_(io, registry, [this](std::string bytes) { if (port) port->write(std::move(bytes)); }),
+        boot_timer(io), power_on(Clock::now()) {
+    nvs_region = image_.partition("nvs");
+    if (!nvs_region) throw std::runtime_error(opts.flash_path + ": the partition table has no \"nvs\" partition");
+    nvs_store = open_store(nvs_region.get(), "nvs");
+    reload_mfg_nvs();
+    factory_ = flash::read_factory_params(image_);
+    commands::register_basic(registry, *this);
+  }
+
+  // ---- life cycle ------------------------------------------------------------------------
+  void boot() {
+    boot_timer.cancel();
+    engine_.reset();
+    engine_.set_deaf(true);
+    load_state();
+    heap_baseline = allocated_bytes();
+    heap_min = kFreeHeapAtBoot;
+    if (port) port->set_line(st.uart_cur);
+    boot_timer.expires_after(std::chrono::milliseconds(opts.boot_ms));
+    boot_timer.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      engine_.set_deaf(false);
+      engine_.write("\r\nready\r\n");
+    });
+  }
+
+  void load_state() {
+    st = State{};
+    auto def = load_uart_def(*nvs_store);
+    if (!def) {  // first boot: the firmware writes the defaults (reference §7.2)
+      def = factory_line(factory_);
+      save_uart_def(*this, *def);
+    }
+    st.uart_def = st.uart_cur = *def;
+    st.sysstore = factory_.sys_store == 0 ? 0 : 1;
+    st.sysmsg = load_sysmsg(*nvs_store);
+    st.translink = load_translink(*nvs_store);
+    st.wifi_power = wifi_power_level(factory_.max_tx_power);
+  }
+
+  // After the queued output (the command's OK) has left the port.
+  void after_output(std::function<void()> f) {
+    engine_.set_deaf(true);
+    if (port) port->drain(std::move(f));
+    else f();
+  }
+
+  // ---- Context -------------------------------------------------------------------------
+  at::Engine& engine() override { return engine_; }
+  State& state() override { return st; }
+  flash::FlashImage& image() override { return image_; }
+  flash::nvs::Storage& nvs() override { return *nvs_store; }
+  flash::nvs::Storage* mfg_nvs() override { return mfg_store.get(); }
+  const flash::FactoryParams& factory() const override { return factory_; }
+
+  void reload_mfg_nvs() override {
+    mfg_store.reset();
+    mfg_region = image_.partition("mfg_nvs");
+    mfg_store = open_store(mfg_region.get(), "mfg_nvs");
+  }
+
+  bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always) override {
+    if (!always && st.sysstore == 0) return true;
+    auto err = nvs_store->set(ns, key, v);
+    if (err != flash::nvs::Error::None) spdlog::error("saving {}/{}: {}", ns, key, flash::nvs::to_string(err));
+    return err == flash::nvs::Error::None;
+  }
+
+  void set_uart(const transport::LineConfig& cfg) override {
+    if (port) port->set_line(cfg);
+  }
+  void restart() override {
+    after_output([this] { boot(); });
+  }
+  void restore() override {
+    if (nvs_store->erase_all() != flash::nvs::Error::None) spdlog::error("AT+RESTORE could not erase the nvs partition");
+    restart();
+  }
+  void deep_sleep(std::chrono::milliseconds ms) override {
+    after_output([this, ms] {
+      boot_timer.expires_after(ms);
+      boot_timer.async_wait([this](std::error_code ec) {
+        if (!ec) boot();
+      });
+    });
+  }
+  void light_sleep() override {
+    // Without a wake-up GPIO (AT+SLEEPWKCFG) nothing wakes the chip again (3.1.13 note).
+    if (!st.wake_gpio) after_output([] {});
+  }
+
+  std::int64_t now() const override {
+    auto up = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - power_on).count();
+    return rtc_offset + up;
+  }
+  void set_now(std::int64_t t) override {
+    auto up = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - power_on).count();
+    rtc_offset = t - up;
+  }
+  std::pair<std::int64_t, std::int64_t> heap() override {
+    std::int64_t free = std::max<std::int64_t>(0, kFreeHeapAtBoot - (allocated_bytes() - heap_baseline));
+    heap_min = std::min(heap_min, free);
+    return {free, heap_min};
+  }
+
+  asio::io_context& io;
+  Options opts;
+  flash::FlashImage image_;
+  std::unique_ptr<flash::Region> nvs_region, mfg_region;
+  std::unique_ptr<flash::nvs::Storage> nvs_store, mfg_store;
+  flash::FactoryParams factory_;
+  at::Registry registry;
+  at::Engine engine_;
+  transport::Port* port = nullptr;
+  State st;
+  asio::steady_timer boot_timer;
+  Clock::time_point power_on;
+  std::int64_t rtc_offset = 0;  // the RTC keeps time across soft resets
+  std::int64_t heap_baseline = 0, heap_min = kFreeHeapAtBoot;
+};
+
+Module::Module(asio::io_context& io, Options opts) : impl_(std::make_unique<Impl>(io, std::move(opts))) {}
+Module::~Module() = default;
+
+transport::LineConfig Module::boot_line() const {
+  auto def = load_uart_def(*impl_->nvs_store);
+  return def ? *def : factory_line(impl_->factory_);
+}
+
+void Module::start(transport::Port& port) {
+  impl_->port = &port;
+  port.start([this](std::span<const std::uint8_t> bytes) { impl_->engine_.on_input(bytes); });
+  impl_->boot();
+}
+
+void Module::shutdown() {
+  impl_->boot_timer.cancel();
+  impl_->engine_.set_deaf(true);
+  impl_->image_.sync();
+}
+
+}  // namespace espat::module
