@@ -1,0 +1,110 @@
+// The command catalog equals the guide's list (spec/commands.tsv); the README's command table
+// equals what the registry implements (regenerate it with ESPAT_UPDATE_README=1).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "commands/basic.hpp"
+#include "commands/catalog.hpp"
+
+using namespace espat;
+
+namespace {
+// Registration only captures the context; nothing here is called.
+struct NoContext final : module::Context {
+  [[noreturn]] static void no() { throw std::logic_error("not in this test"); }
+  at::Engine& engine() override { no(); }
+  module::State& state() override { no(); }
+  flash::FlashImage& image() override { no(); }
+  flash::nvs::Storage& nvs() override { no(); }
+  flash::nvs::Storage* mfg_nvs() override { no(); }
+  void reload_mfg_nvs() override { no(); }
+  const flash::FactoryParams& factory() const override { no(); }
+  bool save(std::string_view, std::string_view, const flash::nvs::Value&, bool) override { no(); }
+  void set_uart(const transport::LineConfig&) override { no(); }
+  void restart() override { no(); }
+  void restore() override { no(); }
+  void deep_sleep(std::chrono::milliseconds) override { no(); }
+  void light_sleep() override { no(); }
+  std::int64_t now() const override { no(); }
+  void set_now(std::int64_t) override { no(); }
+  std::pair<std::int64_t, std::int64_t> heap() override { no(); }
+};
+
+at::Registry full_registry() {
+  static NoContext ctx;
+  at::Registry r;
+  commands::register_basic(r, ctx);
+  return r;
+}
+
+std::string read(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+const char* kBegin = "<!-- command-table:begin -->\n";
+const char* kEnd = "<!-- command-table:end -->";
+}  // namespace
+
+TEST(Catalog, MatchesSpec) {
+  std::ifstream tsv(ESPAT_VECTORS_DIR "/../spec/commands.tsv");
+  if (!tsv) GTEST_SKIP() << "shared/spec not beside the repository";
+  std::string line;
+  std::getline(tsv, line);  // header
+  std::size_t i = 0;
+  auto cat = commands::catalog();
+  while (std::getline(tsv, line)) {
+    ASSERT_LT(i, cat.size());
+    std::string expect = std::string(cat[i].section) + "\t" + cat[i].name + "\t" + cat[i].area;
+    EXPECT_EQ(line.substr(0, expect.size()), expect) << "regenerate with scripts/gen-catalog.py";
+    ++i;
+  }
+  EXPECT_EQ(i, cat.size());
+}
+
+TEST(Catalog, EveryRegisteredCommandIsInTheGuideWithItsForms) {
+  auto reg = full_registry();
+  for (const auto& c : reg.all()) {
+    std::string name = "AT" + c.name;
+    if (name == "ATE0" || name == "ATE1") name = "ATE";
+    if (name == "AT+UART") continue;  // the firmware's third spelling, not in the guide's list
+    const commands::CatalogEntry* e = nullptr;
+    for (const auto& x : commands::catalog())
+      if (name == x.name) e = &x;
+    ASSERT_NE(e, nullptr) << name;
+    EXPECT_EQ(bool(c.test), bool(e->test)) << name;
+    EXPECT_EQ(bool(c.query), bool(e->query)) << name;
+    EXPECT_EQ(bool(c.set), bool(e->set)) << name;
+    EXPECT_EQ(bool(c.exec), bool(e->execute)) << name;
+    EXPECT_EQ(c.section, e->section) << name;
+  }
+}
+
+TEST(Catalog, AllBasicCommandsAreImplemented) {
+  auto reg = full_registry();
+  std::string table = commands::readme_table(reg);
+  for (const auto& e : commands::catalog())
+    if (std::string(e.area) == "basic")
+      EXPECT_NE(table.find(std::string("| ") + e.section + " | " + e.name + " | implemented |"), std::string::npos) << e.name;
+}
+
+TEST(Catalog, ReadmeTableIsCurrent) {
+  const std::string path = ESPAT_SOURCE_DIR "/README.md";
+  std::string readme = read(path);
+  auto b = readme.find(kBegin), e = readme.find(kEnd);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  std::string want = commands::readme_table(full_registry());
+  std::string have = readme.substr(b + std::strlen(kBegin), e - b - std::strlen(kBegin));
+  if (have != want && std::getenv("ESPAT_UPDATE_README")) {
+    readme.replace(b + std::strlen(kBegin), have.size(), want);
+    std::ofstream(path, std::ios::binary) << readme;
+    have = want;
+  }
+  EXPECT_EQ(have, want) << "README command table is stale: run the unit tests with ESPAT_UPDATE_README=1";
+}
