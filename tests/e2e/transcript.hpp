@@ -1,0 +1,69 @@
+// The `.at` transcript format of the end-to-end tests (README.md in this folder describes it):
+// one directive per line, byte strings C-escaped in double quotes. This file only parses;
+// harness.cpp runs a parsed transcript against the real binary on a pty.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace espat::e2e {
+
+using Millis = std::chrono::milliseconds;
+
+// A syntax error, with the 1-based line it was found on (0 when not tied to a line).
+struct ParseError : std::runtime_error {
+  ParseError(std::size_t line, const std::string& what) : std::runtime_error(what), line(line) {}
+  std::size_t line;
+};
+
+// Decodes the inside of one quoted string: \r \n \t \0 \" \\ \xNN (exactly two hex digits).
+// With keep_unknown (used for `match` regexes), any other escape such as \d or \+ is kept as the
+// two bytes backslash + char, so it reaches the regex; otherwise it is an error.
+std::string unescape(std::string_view body, bool keep_unknown = false);
+
+// The inverse, for messages: printable ASCII as is, \r \n \t \" \\ named, anything else \xNN.
+// The result is wrapped in double quotes.
+std::string escape(std::string_view bytes);
+
+// "500ms", "3s", "1.5s" → milliseconds. nullopt if the token is not a duration.
+std::optional<Millis> parse_duration(std::string_view token);
+
+struct Step {
+  enum class Kind {
+    Send,     // bytes → the AT port
+    Expect,   // the next bytes received are exactly `bytes`
+    Match,    // `bytes` is an ECMAScript regex matching a prefix of what arrives next
+    Silence,  // nothing arrives for `duration`
+    Wait,     // sleep `duration` (still collecting what arrives)
+    Restart,  // SIGTERM, exit 0, start again, expect ready
+    Kill,     // SIGKILL, start again, expect ready
+    Exit,     // the module exits by itself with status `code` within `duration`
+    Stderr,   // the module's stderr contains `bytes` (waits up to `duration` for it)
+  };
+  Kind kind;
+  std::size_t line = 0;  // 1-based line in the .at file
+  std::string bytes;
+  Millis duration{0};
+  int code = 0;
+};
+
+struct Transcript {
+  static constexpr Millis kExpectTimeout{3000};
+  static constexpr Millis kExitTimeout{3000};
+
+  std::string path;                       // for messages
+  std::vector<std::string> args{"--boot-ms", "20"};  // replaced by `args` lines
+  std::optional<std::string> flash;       // "vectors:…" or "repo:…": copied to the flash path
+  bool ready = true;                      // `noready` clears it
+  bool ignore_rest = false;               // the transcript ended with `ignore_rest`
+  std::vector<Step> steps;
+};
+
+// Parses a whole transcript. Throws ParseError.
+Transcript parse_transcript(std::string_view text, std::string path = "<inline>");
+
+}  // namespace espat::e2e
