@@ -35,7 +35,7 @@ std::string readme_table(const at::Registry& registry) {
       "|---|---|---|\n";
   for (const auto& e : kCatalog) {
     out += fmt::format("| {} | {} | {} |\n", e.section, e.name,
-                       registered(registry, e.name) ? "implemented" : "not yet (answers ERROR like an unsupported command)");
+                       registered(registry, e.name) ? "implemented" : "not yet");
   }
   return out;
 }
