@@ -68,11 +68,15 @@ class Storage {
   // loaded: what can be read is read, each problem is listed in problems(), and bad pages are
   // never erased by load. A blank (all-FF) partition is a valid empty store.
   // Throws FlashError when the region is smaller than 3 sectors or not sector aligned.
+  // A writable load repairs what a crash left (finishes an interrupted garbage collection, marks
+  // stale duplicates and half-written entries erased), so it may write; a read-only one never does.
   explicit Storage(Region& region, bool read_only = false);
 
   // True when load() found problems (corrupt pages, bad entry CRCs...).
   const std::vector<std::string>& problems() const { return problems_; }
   // True when the partition holds something that is not NVS at all (no valid page, not blank).
+  // Nothing is read from it; set/erase_key/erase_namespace return Error::ReadOnly so that it is
+  // not overwritten; erase_all() still formats it (like nvs_flash_erase) and clears the flag.
   bool foreign() const { return foreign_; }
 
   std::vector<std::string> namespaces() const;                    // in index order

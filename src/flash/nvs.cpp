@@ -1,0 +1,517 @@
+// ESP-IDF NVS v2 runtime semantics on a Region (see nvs.hpp and esp-at-formats.md §7.4).
+//
+// The Storage keeps a RAM mirror of the partition and re-parses it (nvs_format.cpp) after each
+// step, so every decision is taken on exactly what a fresh load would see. Crash-safe order of
+// the flash writes:
+//  * an item: entry bytes, then its bitmap bits WRITTEN (one write), then older versions ERASED;
+//  * a blob: chunks (chunkIndex from chunkStart 0 or 128, the one the old version does not use),
+//    then the index, then the old index, then the old chunks;
+//  * a new page: the full page is marked FULL, then the new header is written ACTIVE;
+//  * garbage collection: current page FULL, victim FREEING, new page ACTIVE, live records copied,
+//    victim erased. A FREEING page at load is a GC cut short: the newer ACTIVE page it was
+//    copying into is erased (once checked to hold nothing but copies) and the copy redone.
+// Loading a writable partition repairs what a crash leaves: it finishes an interrupted GC and
+// marks ERASED the entries that hold nothing live (older duplicates, orphan blob chunks,
+// half-written entries, entries with a bad CRC). Pages that are not valid NVS pages are never
+// erased or written, except by erase_all().
+// A foreign partition (not blank and no valid NVS page) reads as empty; set/erase_key/
+// erase_namespace return Error::ReadOnly on it. erase_all() still formats it (as
+// nvs_flash_erase does); afterwards the storage is blank and writable.
+// A Storage assumes it is the only writer of its region while it exists.
+#include "flash/nvs.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <functional>
+#include <limits>
+#include <set>
+
+#include "flash/nvs_format.hpp"
+
+namespace espat::flash::nvs {
+
+using namespace detail;
+
+const char* to_string(Error e) {
+  switch (e) {
+    case Error::None: return "none";
+    case Error::NotFound: return "not found";
+    case Error::TypeMismatch: return "type mismatch";
+    case Error::InvalidName: return "invalid name";
+    case Error::ValueTooLong: return "value too long";
+    case Error::NoSpace: return "no space";
+    case Error::TooManyNamespaces: return "too many namespaces";
+    case Error::ReadOnly: return "read-only";
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool valid_name(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxKeyLen && s.find('\0') == std::string_view::npos;
+}
+
+// The value as it reads back: integers cut to their type's width.
+std::optional<Value> normalize(const Value& v) {
+  Value n{v.type, 0, {}};
+  switch (v.type) {
+    case Type::U8: n.integer = static_cast<std::uint8_t>(v.integer); break;
+    case Type::I8: n.integer = static_cast<std::int8_t>(v.integer); break;
+    case Type::U16: n.integer = static_cast<std::uint16_t>(v.integer); break;
+    case Type::I16: n.integer = static_cast<std::int16_t>(v.integer); break;
+    case Type::U32: n.integer = static_cast<std::uint32_t>(v.integer); break;
+    case Type::I32: n.integer = static_cast<std::int32_t>(v.integer); break;
+    case Type::U64:
+    case Type::I64: n.integer = v.integer; break;
+    case Type::Str:
+    case Type::Blob: n.bytes = v.bytes; break;
+    default: return std::nullopt;
+  }
+  return n;
+}
+
+bool is_blank(std::span<const std::uint8_t> b) {
+  return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0xFF; });
+}
+
+}  // namespace
+
+struct Storage::Impl {
+  Region& region;
+  std::size_t page_count;
+  std::vector<std::uint8_t> flash;  // what the region holds
+  Layout layout;                    // parse(flash)
+  bool needs_repair = false;        // a write failed half-way: repair before the next one
+  std::vector<std::string> notes;   // what repair could not do
+
+  explicit Impl(Region& r) : region(r), page_count(r.size() / kSectorSize) {}
+
+  void reload() {
+    flash = region.read(0, region.size());
+    refresh();
+  }
+  void refresh() { layout = parse(flash); }
+
+  // Runs a mutation; after an exception (a failed or cut-off flash write) the mirror is reloaded
+  // and the next mutation first repairs, as a reboot would.
+  Error run(const std::function<Error()>& f) {
+    try {
+      if (needs_repair) repair();
+      return f();
+    } catch (...) {
+      needs_repair = true;
+      try {
+        reload();
+      } catch (...) {
+      }
+      throw;
+    }
+  }
+
+  // ---- flash writes: the region first, then the mirror (NOR: bits only clear) ----------
+
+  std::size_t entry_offset(std::size_t page, std::size_t entry) const {
+    return page * kSectorSize + kEntriesOffset + entry * kEntrySize;
+  }
+
+  void program(std::size_t offset, std::span<const std::uint8_t> bytes) {
+    region.write(offset, bytes);
+    for (std::size_t i = 0; i < bytes.size(); ++i) flash[offset + i] &= bytes[i];
+  }
+
+  void erase_page(std::size_t p) {
+    region.erase_sector(p * kSectorSize);
+    std::fill_n(flash.begin() + static_cast<std::ptrdiff_t>(p * kSectorSize), kSectorSize, 0xFF);
+  }
+
+  std::span<const std::uint8_t> page_bytes(std::size_t p) const {
+    return std::span(flash).subspan(p * kSectorSize, kSectorSize);
+  }
+
+  // One write for the bitmap bytes of a range of entries.
+  void set_states(const Range& r, EntryState s) {
+    const std::size_t base = r.page * kSectorSize + kBitmapOffset;
+    const std::size_t lo = r.first / 4, hi = (r.first + r.count - 1) / 4;
+    std::vector<std::uint8_t> bytes(flash.begin() + static_cast<std::ptrdiff_t>(base + lo),
+                                    flash.begin() + static_cast<std::ptrdiff_t>(base + hi + 1));
+    for (std::size_t i = r.first; i < r.first + r.count; ++i) {
+      const unsigned shift = (i % 4) * 2;
+      bytes[i / 4 - lo] &= static_cast<std::uint8_t>(~(3u << shift) | (static_cast<unsigned>(s) << shift));
+    }
+    if (!std::equal(bytes.begin(), bytes.end(), flash.begin() + static_cast<std::ptrdiff_t>(base + lo)))
+      program(base + lo, bytes);
+  }
+
+  void set_page_state(std::size_t p, std::uint32_t s) {
+    const std::array<std::uint8_t, 4> b{static_cast<std::uint8_t>(s), static_cast<std::uint8_t>(s >> 8),
+                                        static_cast<std::uint8_t>(s >> 16), static_cast<std::uint8_t>(s >> 24)};
+    program(p * kSectorSize, b);
+  }
+
+  void init_page(std::size_t p, std::uint32_t seq) {
+    if (!is_blank(page_bytes(p))) erase_page(p);
+    program(p * kSectorSize, make_header(state::Active, seq));
+  }
+
+  std::uint32_t next_seq() const { return layout.max_seq ? *layout.max_seq + 1 : 0; }
+  // A new page must sort after every other one; past the last sequence number none can.
+  bool seq_exhausted() const { return layout.max_seq == std::numeric_limits<std::uint32_t>::max(); }
+
+  // ---- pages ------------------------------------------------------------------------------
+
+  std::size_t blank_count() const {
+    return static_cast<std::size_t>(std::count_if(layout.pages.begin(), layout.pages.end(),
+                                                  [](const PageInfo& p) { return p.kind == PageKind::Blank; }));
+  }
+
+  // The first blank page after the newest one, so that pages are used in turn.
+  std::optional<std::size_t> pick_blank() const {
+    const std::size_t start = layout.order.empty() ? 0 : layout.order.back() + 1;
+    for (std::size_t k = 0; k < page_count; ++k) {
+      const std::size_t p = (start + k) % page_count;
+      if (layout.pages[p].kind == PageKind::Blank) return p;
+    }
+    return std::nullopt;
+  }
+
+  // The page whose collection frees the most entries; the oldest on a tie.
+  std::optional<std::size_t> pick_victim() const {
+    std::optional<std::size_t> best;
+    for (std::size_t p : layout.order) {
+      const PageInfo& info = layout.pages[p];
+      if (info.state == state::Freeing) continue;
+      if (!best || info.live < layout.pages[*best].live) best = p;
+    }
+    return best;
+  }
+
+  void close_active() {
+    if (!layout.active) return;
+    set_page_state(*layout.active, state::Full);
+    refresh();
+  }
+
+  void copy_records(std::size_t from, std::size_t to) {
+    std::size_t next = layout.pages[to].next_free;
+    for (const Record& r : layout.records) {
+      if (r.page != from) continue;
+      const auto src = flash.begin() + static_cast<std::ptrdiff_t>(entry_offset(from, r.entry));
+      const std::vector<std::uint8_t> bytes(src, src + static_cast<std::ptrdiff_t>(r.span * kEntrySize));
+      program(entry_offset(to, next), bytes);
+      set_states({to, next, r.span}, EntryState::Written);
+      next += r.span;
+    }
+    refresh();
+  }
+
+  // Garbage collection of one page into the reserve page.
+  void collect(std::size_t victim, std::size_t target) {
+    set_page_state(victim, state::Freeing);
+    init_page(target, next_seq());
+    refresh();
+    copy_records(victim, target);
+    erase_page(victim);
+    refresh();
+  }
+
+  // Makes the active page hold at least `span` free entries, keeping one blank page in reserve.
+  Error make_room(std::size_t span) {
+    if (layout.active && layout.pages[*layout.active].free() >= span) return Error::None;
+    const auto blank = pick_blank();
+    if (!blank || seq_exhausted()) return Error::NoSpace;
+    if (blank_count() >= 2) {
+      close_active();
+      init_page(*blank, next_seq());
+      refresh();
+      return Error::None;
+    }
+    const auto victim = pick_victim();
+    if (!victim || kEntriesPerPage - layout.pages[*victim].live < span) return Error::NoSpace;
+    close_active();
+    collect(*victim, *blank);
+    return Error::None;
+  }
+
+  // Appends whole entries to the active page: bytes first, then their bitmap state.
+  Error append(std::span<const std::uint8_t> bytes) {
+    const std::size_t span = bytes.size() / kEntrySize;
+    if (Error e = make_room(span); e != Error::None) return e;
+    const std::size_t page = *layout.active, first = layout.pages[page].next_free;
+    program(entry_offset(page, first), bytes);
+    set_states({page, first, span}, EntryState::Written);
+    refresh();
+    return Error::None;
+  }
+
+  // ---- recovery ---------------------------------------------------------------------------
+
+  std::span<const std::uint8_t> record_bytes(const Record& r) const {
+    return std::span(flash).subspan(entry_offset(r.page, r.entry), r.span * kEntrySize);
+  }
+
+  // True when every record of `page` is a byte-identical copy of one in `victim`.
+  bool holds_only_copies(std::size_t page, std::size_t victim) const {
+    for (const Record& r : layout.records) {
+      if (r.page != page) continue;
+      const bool copied = std::any_of(layout.records.begin(), layout.records.end(), [&](const Record& q) {
+        return q.page == victim && q.span == r.span && std::ranges::equal(record_bytes(q), record_bytes(r));
+      });
+      if (!copied) return false;
+    }
+    return true;
+  }
+
+  // Redoes a garbage collection cut short: the victim still holds every live record, the newer
+  // ACTIVE page it was copying into holds only copies and is started again.
+  bool finish_gc(std::size_t victim) {
+    if (layout.pages[victim].live == 0) {  // nothing left to copy
+      erase_page(victim);
+      refresh();
+      return true;
+    }
+    const std::size_t newest = layout.order.back();
+    if (newest != victim && layout.pages[newest].state == state::Active &&
+        layout.pages[newest].seq > layout.pages[victim].seq) {
+      if (!holds_only_copies(newest, victim)) {
+        notes.push_back(fmt::format("page 0x{:x} is FREEING but page 0x{:x} holds more than its copies: left as is",
+                                    victim * kSectorSize, newest * kSectorSize));
+        return false;
+      }
+      erase_page(newest);
+      refresh();
+    }
+    const auto blank = pick_blank();
+    if (!blank || seq_exhausted()) {
+      notes.push_back(fmt::format("no free page to finish the collection of page 0x{:x}", victim * kSectorSize));
+      return false;
+    }
+    init_page(*blank, next_seq());
+    refresh();
+    copy_records(victim, *blank);
+    erase_page(victim);
+    refresh();
+    return true;
+  }
+
+  void repair() {
+    for (std::size_t guard = 0; guard < page_count; ++guard) {
+      auto it = std::find_if(layout.order.begin(), layout.order.end(),
+                             [&](std::size_t p) { return layout.pages[p].state == state::Freeing; });
+      if (it == layout.order.end() || !finish_gc(*it)) break;
+    }
+    if (!layout.garbage.empty()) {
+      for (const Range& r : layout.garbage) set_states(r, EntryState::Erased);
+      refresh();
+    }
+    needs_repair = false;
+  }
+
+  // ---- items ------------------------------------------------------------------------------
+
+  // Marks records erased: indexes and single items before blob chunks, so that a crash in
+  // between leaves orphan chunks, never an index without its chunks.
+  void erase_records(const std::function<bool(std::size_t)>& pick) {
+    std::vector<Range> first, later;
+    for (std::size_t r = 0; r < layout.records.size(); ++r) {
+      if (!pick(r)) continue;
+      const Record& rec = layout.records[r];
+      (rec.type == type::BlobData ? later : first).push_back({rec.page, rec.entry, rec.span});
+    }
+    for (const Range& rg : first) set_states(rg, EntryState::Erased);
+    for (const Range& rg : later) set_states(rg, EntryState::Erased);
+    refresh();
+  }
+
+  bool same_key(std::size_t r, std::uint8_t ns, std::string_view key) const {
+    return layout.records[r].ns == ns && layout.records[r].key == key;
+  }
+
+  // Erases every record of the key that is not part of its current value.
+  void erase_losers(std::uint8_t ns, std::string_view key) {
+    const Item* item = layout.find(ns, key);
+    const std::vector<std::size_t> keep = item ? item->parts : std::vector<std::size_t>{};
+    erase_records([&](std::size_t r) {
+      return same_key(r, ns, key) && std::find(keep.begin(), keep.end(), r) == keep.end();
+    });
+  }
+
+  Error create_namespace(std::string_view name, std::optional<std::uint8_t>& index) {
+    std::set<std::uint8_t> used;
+    for (const Record& r : layout.records) used.insert(r.ns);
+    for (const auto& [n, i] : layout.namespaces) used.insert(i);
+    std::uint8_t idx = 1;
+    while (idx < 0xFF && used.count(idx)) ++idx;
+    if (idx == 0xFF) return Error::TooManyNamespaces;
+    const auto entry = make_entry(0, 0x01, 1, kChunkAny, name, primitive_data(Type::U8, idx));
+    if (Error e = append(entry); e != Error::None) return e;
+    index = layout.ns_index(name);
+    return index ? Error::None : Error::NoSpace;
+  }
+
+  Error write_single(std::uint8_t ns, std::string_view key, const Value& v) {
+    std::vector<std::uint8_t> bytes;
+    if (v.type == Type::Str) {
+      std::vector<std::uint8_t> payload = v.bytes;
+      payload.push_back(0);
+      bytes = make_var_item(ns, type::Str, kChunkAny, key, payload);
+    } else {
+      const auto t = static_cast<std::uint8_t>(v.type);
+      const auto e = make_entry(ns, t, 1, kChunkAny, key, primitive_data(v.type, v.integer));
+      bytes.assign(e.begin(), e.end());
+    }
+    if (Error e = append(bytes); e != Error::None) return e;
+    erase_losers(ns, key);
+    return Error::None;
+  }
+
+  std::uint8_t free_chunk_start(std::uint8_t ns, std::string_view key) const {
+    for (std::size_t r = 0; r < layout.records.size(); ++r)
+      if (same_key(r, ns, key) && layout.records[r].type == type::BlobIndex && layout.records[r].data[5] == 0)
+        return kBlobVersionOffset;
+    return 0;
+  }
+
+  // The chunks then the index; on failure the new chunks are erased and the old value stays.
+  Error write_blob(std::uint8_t ns, std::string_view key, std::span<const std::uint8_t> data) {
+    const std::uint8_t start = free_chunk_start(ns, key);
+    auto fail = [&](Error e) {
+      erase_losers(ns, key);
+      return e;
+    };
+    std::size_t off = 0, count = 0;
+    do {
+      if (count == kMaxChunks) return fail(Error::NoSpace);
+      const std::size_t remaining = data.size() - off;
+      // A chunk takes whatever room the page has left, as the partition generator does.
+      if (Error e = make_room(std::min<std::size_t>(var_span(remaining), 2)); e != Error::None) return fail(e);
+      const std::size_t room = (layout.pages[*layout.active].free() - 1) * kEntrySize;
+      const std::size_t len = std::min(remaining, room);
+      const auto chunk = static_cast<std::uint8_t>(start + count);
+      if (Error e = append(make_var_item(ns, type::BlobData, chunk, key, data.subspan(off, len))); e != Error::None)
+        return fail(e);
+      off += len;
+      ++count;
+    } while (off < data.size());
+    const auto size = static_cast<std::uint32_t>(data.size());
+    const std::array<std::uint8_t, 8> index{static_cast<std::uint8_t>(size), static_cast<std::uint8_t>(size >> 8),
+                                            static_cast<std::uint8_t>(size >> 16), static_cast<std::uint8_t>(size >> 24),
+                                            static_cast<std::uint8_t>(count), start, 0xFF, 0xFF};
+    if (Error e = append(make_entry(ns, type::BlobIndex, 1, kChunkAny, key, index)); e != Error::None) return fail(e);
+    erase_losers(ns, key);
+    return Error::None;
+  }
+
+  Error set(std::string_view ns, std::string_view key, const Value& v) {
+    auto index = layout.ns_index(ns);
+    if (index) {
+      const Item* item = layout.find(*index, key);
+      if (item && item->value == v) return Error::None;
+    } else if (Error e = create_namespace(ns, index); e != Error::None) {
+      return e;
+    }
+    return v.type == Type::Blob ? write_blob(*index, key, v.bytes) : write_single(*index, key, v);
+  }
+
+  Error erase_key(std::string_view ns, std::string_view key) {
+    const auto index = layout.ns_index(ns);
+    if (!index || !layout.find(*index, key)) return Error::NotFound;
+    erase_records([&](std::size_t r) { return same_key(r, *index, key); });
+    return Error::None;
+  }
+
+  Error erase_namespace(std::string_view ns) {
+    const auto index = layout.ns_index(ns);
+    if (!index) return Error::NotFound;
+    erase_records([&](std::size_t r) { return layout.records[r].ns == *index; });
+    return Error::None;
+  }
+
+  Error erase_all() {
+    for (std::size_t p = 0; p < page_count; ++p)
+      if (!is_blank(page_bytes(p))) erase_page(p);
+    refresh();
+    needs_repair = false;
+    return Error::None;
+  }
+};
+
+Storage::Storage(Region& region, bool read_only) : region_(region), read_only_(read_only) {
+  if (region.size() < 3 * kSectorSize || region.size() % kSectorSize)
+    throw FlashError(fmt::format("NVS partition of 0x{:x} bytes: needs at least 3 whole 4 KiB sectors", region.size()));
+  impl_ = std::make_shared<Impl>(region);
+  impl_->reload();
+  problems_ = impl_->layout.problems;
+  foreign_ = !impl_->layout.blank && !impl_->layout.has_valid;
+  if (foreign_) {
+    problems_.push_back("the partition holds no valid NVS page and is not blank: not NVS, left untouched");
+    return;
+  }
+  if (read_only_) return;
+  impl_->repair();
+  problems_.insert(problems_.end(), impl_->notes.begin(), impl_->notes.end());
+}
+
+std::vector<std::string> Storage::namespaces() const {
+  std::vector<std::pair<std::uint8_t, std::string>> list;
+  for (const auto& [name, index] : impl_->layout.namespaces) list.emplace_back(index, name);
+  std::sort(list.begin(), list.end());
+  std::vector<std::string> out;
+  for (auto& [index, name] : list) out.push_back(std::move(name));
+  return out;
+}
+
+std::vector<KeyInfo> Storage::keys(std::string_view ns) const {
+  const Layout& L = impl_->layout;
+  const auto index = L.ns_index(ns);
+  if (!index) return {};
+  std::vector<std::pair<std::size_t, KeyInfo>> list;
+  for (const auto& [id, item] : L.items)
+    if (id.first == *index) list.push_back({L.records[item.primary].rank, {id.second, item.value.type}});
+  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<KeyInfo> out;
+  for (auto& [rank, info] : list) out.push_back(std::move(info));
+  return out;
+}
+
+std::optional<Value> Storage::get(std::string_view ns, std::string_view key) const {
+  const Layout& L = impl_->layout;
+  const auto index = L.ns_index(ns);
+  if (!index) return std::nullopt;
+  const Item* item = L.find(*index, key);
+  if (!item) return std::nullopt;
+  return item->value;
+}
+
+Error Storage::set(std::string_view ns, std::string_view key, const Value& value) {
+  if (read_only_ || foreign_) return Error::ReadOnly;
+  if (!valid_name(ns) || !valid_name(key)) return Error::InvalidName;
+  const auto v = normalize(value);
+  if (!v) return Error::TypeMismatch;
+  if (v->type == Type::Str && v->bytes.size() + 1 > kMaxStringBytes) return Error::ValueTooLong;
+  const std::size_t usable_pages = std::min<std::size_t>(impl_->page_count - 1, kMaxChunks);
+  if (v->type == Type::Blob && v->bytes.size() > std::min(kMaxBlobBytes, usable_pages * kMaxChunkBytes))
+    return Error::ValueTooLong;
+  return impl_->run([&] { return impl_->set(ns, key, *v); });
+}
+
+Error Storage::erase_key(std::string_view ns, std::string_view key) {
+  if (read_only_ || foreign_) return Error::ReadOnly;
+  if (!valid_name(ns) || !valid_name(key)) return Error::InvalidName;
+  return impl_->run([&] { return impl_->erase_key(ns, key); });
+}
+
+Error Storage::erase_namespace(std::string_view ns) {
+  if (read_only_ || foreign_) return Error::ReadOnly;
+  if (!valid_name(ns)) return Error::InvalidName;
+  return impl_->run([&] { return impl_->erase_namespace(ns); });
+}
+
+Error Storage::erase_all() {
+  if (read_only_) return Error::ReadOnly;
+  const Error e = impl_->run([&] { return impl_->erase_all(); });
+  foreign_ = false;
+  return e;
+}
+
+}  // namespace espat::flash::nvs
