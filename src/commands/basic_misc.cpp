@@ -3,19 +3,11 @@
 #include "commands/basic.hpp"
 #include "commands/handler.hpp"
 #include "flash/otadata.hpp"
+#include "module/rf_power.hpp"
 
 namespace espat::commands {
 
 namespace {
-// The ESP32's Wi-Fi TX power levels (3.1.20 table): a set value maps to the level below it.
-int wifi_power_level(int set) {
-  constexpr std::pair<int, int> kLevels[] = {{78, 78}, {72, 72}, {66, 66}, {60, 60},
-                                             {56, 56}, {52, 52}, {44, 44}, {40, 34}};
-  for (auto [from, level] : kLevels)
-    if (set >= from) return level;
-  return 34;
-}
-
 Result rfpower_set(Ctx& ctx, Call& c) {
   const auto& a = c.args;
   // The three BLE values come together, and need Bluetooth LE initialised (3.1.21 note),
@@ -24,7 +16,7 @@ Result rfpower_set(Ctx& ctx, Call& c) {
     if (!(a.has(1) && a.has(2) && a.has(3))) return Result::error(at::ErrCode::para_num(4, unsigned(a.given())));
     return Result::error();
   }
-  ctx.state().wifi_power = wifi_power_level(int(a.integer(0)));
+  ctx.state().wifi_power = module::wifi_power_level(int(a.integer(0)));
   return Result::ok();
 }
 

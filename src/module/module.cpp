@@ -11,6 +11,7 @@
 #include "flash/image.hpp"
 #include "flash/nvs.hpp"
 #include "module/context.hpp"
+#include "module/rf_power.hpp"
 #include "module/settings.hpp"
 
 namespace espat::module {
@@ -23,14 +24,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::int64_t kFreeHeapAtBoot = 160'000;
 
 std::int64_t allocated_bytes() { return std::int64_t(mallinfo2().uordblks); }
-
-int wifi_power_level(int set) {
-  constexpr std::pair<int, int> kLevels[] = {{78, 78}, {72, 72}, {66, 66}, {60, 60},
-                                             {56, 56}, {52, 52}, {44, 44}, {40, 34}};
-  for (auto [from, level] : kLevels)
-    if (set >= from) return level;
-  return 34;
-}
 
 transport::LineConfig factory_line(const flash::FactoryParams& f) {
   // 8N1 with RTS flow control: CONFIG_AT_UART_DEFAULT_FLOW_CONTROL (reference §7.2).
