@@ -71,10 +71,6 @@ std::optional<Value> normalize(const Value& v) {
   return n;
 }
 
-bool is_blank(std::span<const std::uint8_t> b) {
-  return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0xFF; });
-}
-
 }  // namespace
 
 struct Storage::Impl {
@@ -150,7 +146,7 @@ struct Storage::Impl {
   }
 
   void init_page(std::size_t p, std::uint32_t seq) {
-    if (!is_blank(page_bytes(p))) erase_page(p);
+    if (!is_erased(page_bytes(p))) erase_page(p);
     program(p * kSectorSize, make_header(state::Active, seq));
   }
 
@@ -429,7 +425,7 @@ struct Storage::Impl {
 
   Error erase_all() {
     for (std::size_t p = 0; p < page_count; ++p)
-      if (!is_blank(page_bytes(p))) erase_page(p);
+      if (!is_erased(page_bytes(p))) erase_page(p);
     refresh();
     needs_repair = false;
     return Error::None;

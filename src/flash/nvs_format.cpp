@@ -2,6 +2,7 @@
 #include "flash/nvs_format.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <fmt/format.h>
 
 #include "flash/crc32.hpp"
@@ -12,9 +13,6 @@ namespace {
 
 using Bytes = std::span<const std::uint8_t>;
 
-bool all_ff(Bytes b) {
-  return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0xFF; });
-}
 
 // zlib answers 0 for a null buffer; the ROM CRC of nothing is the seed, 0xFFFFFFFF (the
 // generator's zero-length blob chunk carries FF FF FF FF).
@@ -43,7 +41,7 @@ void classify_page(Layout& L, std::size_t p, Bytes page) {
   const std::uint32_t st = le32(page.data());
   const auto where = fmt::format("page 0x{:x}", p * kSectorSize);
   if (st == state::Uninitialized) {
-    if (all_ff(page)) return;  // Blank
+    if (is_erased(page)) return;  // Blank
     L.blank = false;
     info.kind = PageKind::Garbage;
     L.problems.push_back(where + ": no page header but the sector is not blank, skipped");
@@ -128,7 +126,7 @@ void parse_entries(Layout& L, std::size_t p, Bytes page, std::size_t order_pos) 
   for (std::size_t i = 0; i < kEntriesPerPage;) {
     const EntryState st = info.states[i];
     if (st == EntryState::Empty) {
-      if (!all_ff(entry_at(page, i))) {  // written by a write the bitmap never confirmed
+      if (!is_erased(entry_at(page, i))) {  // written by a write the bitmap never confirmed
         L.garbage.push_back({p, i, 1});
         end_used = i + 1;
       }
@@ -265,6 +263,19 @@ void resolve(Layout& L) {
 }  // namespace
 
 // ---- public helpers ----------------------------------------------------------------------
+
+bool is_erased(std::span<const std::uint8_t> bytes) {
+  static const auto ff = [] {
+    std::array<std::uint8_t, kSectorSize> a;
+    a.fill(0xFF);
+    return a;
+  }();
+  for (std::size_t off = 0; off < bytes.size(); off += ff.size()) {
+    const std::size_t n = std::min(ff.size(), bytes.size() - off);
+    if (std::memcmp(bytes.data() + off, ff.data(), n) != 0) return false;
+  }
+  return true;
+}
 
 const Item* Layout::find(std::uint8_t ns, std::string_view key) const {
   auto it = items.find({ns, std::string(key)});

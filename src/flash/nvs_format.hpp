@@ -106,6 +106,7 @@ struct Layout {
 };
 
 Layout parse(std::span<const std::uint8_t> flash);
+bool is_erased(std::span<const std::uint8_t> bytes);  // all FF
 
 using EntryBytes = std::array<std::uint8_t, kEntrySize>;
 std::array<std::uint8_t, 32> make_header(std::uint32_t page_state, std::uint32_t seq);
