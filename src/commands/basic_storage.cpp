@@ -24,7 +24,8 @@ asio::awaitable<Result> sysflash(Ctx& ctx, Call& c) {
   if (!p) co_return Result::invalid(1);
   auto region = ctx.image().partition(p->label);
   const bool whole = !a.has(2) && !a.has(3);
-  if (op != 0 && (!a.has(2) || !a.has(3))) co_return Result::error(at::ErrCode::para_num(4, unsigned(a.given())));
+  // Offset and length come together; only an erase may omit both (the whole partition).
+  if (a.has(2) != a.has(3) || (op != 0 && whole)) co_return Result::error(at::ErrCode::para_num(4, unsigned(a.given())));
   const std::uint64_t off = whole ? 0 : std::uint64_t(a.integer(2));
   const std::uint64_t len = whole ? p->size : std::uint64_t(a.integer(3));
   if (off > p->size || len > p->size - off) co_return Result::invalid(a.has(3) ? 3 : 2);

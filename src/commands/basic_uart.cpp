@@ -47,7 +47,7 @@ Result savetranslink(Ctx& ctx, Call& c) {
   module::TransLink t;
   t.mode = int(a.integer(0));
   if (t.mode == 0) {
-    if (a.given() > 1) return Result::error(at::ErrCode::para_num(1, unsigned(a.given())));
+    // "0: will NOT enter passthrough on power-up": the link parameters may follow; unused.
   } else if (t.mode == 1) {
     if (!a.is_string(1) || a.text(1).empty() || a.text(1).size() > 64) return Result::invalid(1);
     if (!a.has(2) || a.is_string(2) || a.integer(2) < 1 || a.integer(2) > 65535) return Result::invalid(2);

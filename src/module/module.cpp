@@ -49,7 +49,7 @@ struct Module::Impl final : Context {
     if (!nvs_region) throw std::runtime_error(opts.flash_path + ": the partition table has no \"nvs\" partition");
     nvs_store = open_store(nvs_region.get(), "nvs");
     reload_mfg_nvs();
-    factory_ = flash::read_factory_params(image_);
+    factory_ = flash::read_factory_params(image_);  // boot_line() needs them before boot()
     commands::register_basic(registry, *this);
   }
 
@@ -71,6 +71,8 @@ struct Module::Impl final : Context {
   }
 
   void load_state() {
+    // Every boot reads the factory parameters again (reference §1.6): AT+SYSMFG writes count.
+    factory_ = flash::read_factory_params(image_);
     st = State{};
     auto def = load_uart_def(*nvs_store);
     if (!def) {  // first boot: the firmware writes the defaults (reference §7.2)
@@ -136,12 +138,11 @@ struct Module::Impl final : Context {
   }
 
   std::int64_t now() const override {
-    auto up = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - power_on).count();
-    return rtc_offset + up;
+    return std::chrono::duration_cast<std::chrono::seconds>(rtc_offset + (Clock::now() - power_on)).count();
   }
   void set_now(std::int64_t t) override {
-    auto up = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - power_on).count();
-    rtc_offset = t - up;
+    // The clock runs on from this moment, to the sub-second.
+    rtc_offset = std::chrono::seconds(t) - (Clock::now() - power_on);
   }
   std::pair<std::int64_t, std::int64_t> heap() override {
     std::int64_t free = std::max<std::int64_t>(0, kFreeHeapAtBoot - (allocated_bytes() - heap_baseline));
@@ -161,7 +162,7 @@ struct Module::Impl final : Context {
   State st;
   asio::steady_timer boot_timer;
   Clock::time_point power_on;
-  std::int64_t rtc_offset = 0;  // the RTC keeps time across soft resets
+  Clock::duration rtc_offset{};  // the RTC keeps time across soft resets
   std::int64_t heap_baseline = 0, heap_min = kFreeHeapAtBoot;
 };
 

@@ -56,10 +56,12 @@ void make_raw(int fd, const LineConfig& line) {
   cfmakeraw(&t);
   t.c_cc[VMIN] = 1;
   t.c_cc[VTIME] = 0;
-  set_frame(t, line);
+  t.c_cflag |= CLOCAL | CREAD;
   if (tcsetattr(fd, TCSANOW, &t) != 0)
     throw std::system_error(errno, std::generic_category(), "tcsetattr");
-  apply_line(fd, line);
+  // The frame (data bits, parity, stop bits) is best effort: a pty refuses some (EINVAL)
+  // and does not need them; a saved AT+UART_DEF must never stop the module from booting.
+  if (!apply_line(fd, line)) spdlog::info("tty: line settings not applied; the port stays raw 8N1");
 }
 
 bool apply_line(int fd, const LineConfig& line) {
