@@ -252,9 +252,9 @@ struct Chunker {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 3) return 0;
-  // Line limit: mostly the default 256, sometimes anything from 2 to 1025.
+  // Line limit: mostly the default 256, sometimes anything from 3 (the framer's minimum) to 1026.
   const std::uint8_t cfg = data[0];
-  const std::size_t max_line = (cfg & 0x80) ? 256 : 2 + std::size_t(cfg) * 8 + (cfg & 7);
+  const std::size_t max_line = (cfg & 0x80) ? 256 : 3 + std::size_t(cfg) * 8 + (cfg & 7);
   Chunker chunker{std::uint32_t(data[1]) << 8 | data[2] | 1u, std::size_t(1) + (data[1] & 0x3F)};
   const std::string_view in(reinterpret_cast<const char*>(data) + 3, size - 3);
 
