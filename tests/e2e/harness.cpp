@@ -34,6 +34,7 @@
 
 #include <gtest/gtest.h>
 
+#include "process.hpp"
 #include "transcript.hpp"
 
 namespace espat::e2e {
@@ -45,22 +46,11 @@ using namespace std::chrono_literals;
 
 // ---- configuration --------------------------------------------------------------------------
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : fallback;
-}
-
-std::string binary_path() { return env_or("ESPAT_BINARY", ESPAT_BINARY); }
+std::string binary_path() { return espat_binary(); }
 fs::path source_dir() { return ESPAT_SOURCE_DIR; }
 fs::path vectors_dir() { return ESPAT_VECTORS_DIR; }
 fs::path transcripts_dir() { return env_or("ESPAT_E2E_DIR", (source_dir() / "tests" / "e2e").string()); }
 
-double timeout_scale() {
-  const char* v = std::getenv("ESPAT_E2E_TIMEOUT_SCALE");
-  double s = v ? std::atof(v) : 1.0;
-  return s > 0 ? s : 1.0;
-}
-Millis scaled(Millis d) { return Millis(static_cast<long long>(double(d.count()) * timeout_scale())); }
 
 constexpr Millis kReadyTimeout{5000};
 constexpr Millis kTermTimeout{5000};
@@ -230,37 +220,12 @@ class Session {
       if (starts_ > 1) log << "\n[e2e harness: start #" << starts_ << "]\n";
     }
     std::vector<std::string> args = argv();
-    std::vector<char*> cargv;
-    for (auto& a : args) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int out = ::open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (in < 0 || out < 0 || err < 0) throw StepFailure{0, std::string("open: ") + std::strerror(errno)};
-
-    pid_t pid = ::fork();
-    if (pid < 0) throw StepFailure{0, std::string("fork: ") + std::strerror(errno)};
-    if (pid == 0) {
-      // The module must not outlive a harness killed by a ctest timeout.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(126);
-      ::dup2(in, 0);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::signal(SIGTERM, SIG_DFL);
-      ::signal(SIGPIPE, SIG_DFL);
-      ::execv(cargv[0], cargv.data());
-      std::string msg = std::string("e2e harness: exec ") + cargv[0] + ": " + std::strerror(errno) + "\n";
-      (void)!::write(2, msg.data(), msg.size());
-      ::_exit(127);
+    pid_t pid;
+    try {
+      pid = spawn_module(args, stdout_path_.string(), stderr_path_.string());
+    } catch (const std::runtime_error& e) {
+      throw StepFailure{0, e.what()};
     }
-    ::close(in);
-    ::close(out);
-    ::close(err);
     pid_ = pid;
     exited_ = false;
   }

@@ -57,6 +57,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "process.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -67,17 +69,9 @@ using namespace std::chrono_literals;
 
 // ---- configuration --------------------------------------------------------------------------
 
-std::string pl_env(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : fallback;
-}
-
-double pl_timeout_scale() {
-  double s = std::atof(pl_env("ESPAT_E2E_TIMEOUT_SCALE", "1").c_str());
-  return s > 0 ? s : 1.0;
-}
-
-Millis pl_scaled(Millis d) { return Millis(static_cast<long long>(double(d.count()) * pl_timeout_scale())); }
+using espat::e2e::scaled;
+std::string pl_env(const char* name, const std::string& fallback) { return espat::e2e::env_or(name, fallback); }
+Millis pl_scaled(Millis d) { return scaled(d); }
 
 // Boot must produce ready within 3 s (more under a timeout scale); answers get 10 s, which only
 // a badly loaded machine needs.
@@ -162,35 +156,12 @@ class Device {
     }
     std::vector<std::string> args{pl_env("ESPAT_BINARY", ESPAT_BINARY), "run", "--flash", flash_.string(),
                                   "--serial", slave_path_, "--boot-ms", "20"};
-    std::vector<char*> cargv;
-    for (auto& a : args) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int out = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (in < 0 || out < 0 || err < 0) throw Failure(std::string("open: ") + std::strerror(errno));
-    pid_t pid = ::fork();
-    if (pid < 0) throw Failure(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test process
-      if (::getppid() != parent) ::_exit(126);
-      ::dup2(in, 0);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::signal(SIGTERM, SIG_DFL);
-      ::signal(SIGPIPE, SIG_DFL);
-      ::execv(cargv[0], cargv.data());
-      std::string msg = std::string("powerloss test: exec ") + cargv[0] + ": " + std::strerror(errno) + "\n";
-      (void)!::write(2, msg.data(), msg.size());
-      ::_exit(127);
+    pid_t pid;
+    try {
+      pid = espat::e2e::spawn_module(args, "/dev/null", stderr_path_.string());
+    } catch (const std::runtime_error& e) {
+      throw Failure(e.what());
     }
-    ::close(in);
-    ::close(out);
-    ::close(err);
     pid_ = pid;
   }
 
