@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "cli/image.hpp"
 #include "cli/logging.hpp"
 #include "cli/run.hpp"
 
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
   espat::cli::RunOptions run_opts;
   auto* run = espat::cli::add_run_command(app, run_opts);
   espat::cli::add_log_options(*run, log);
+  auto* image = espat::cli::add_image_command(app);
+  (void)image;  // the generators (image_gen.hpp) are added to it
 
   if (argc == 1) {
     fmt::print("{}", app.help());
