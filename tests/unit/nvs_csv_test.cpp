@@ -1,0 +1,166 @@
+// gen-nvs / nvs-dump: the NVS generator CSV format against the nvs_partition_gen.py vectors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "flash/nvs.hpp"
+#include "flash/nvs_csv.hpp"
+#include "flash/region.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace espat::flash;
+using Bytes = std::vector<std::uint8_t>;
+
+const fs::path kVectors = ESPAT_VECTORS_DIR;
+
+struct Case {
+  std::string name;
+  std::size_t size;
+};
+
+// Sizes as in the vectors README §2 and §3.
+const std::vector<Case> kCases = {
+    {"nvs/nvs-a-primitives", 0x6000},   {"nvs/nvs-b-strings", 0x6000},      {"nvs/nvs-c-blobs", 0xA000},
+    {"nvs/nvs-d-namespaces", 0x6000},   {"nvs/nvs-e-encodings", 0x6000},   {"nvs/nvs-f-min-0x3000", 0x3000},
+    {"nvs/nvs-g-many-entries", 0x6000}, {"nvs/nvs-h-empty-0x3000", 0x3000}, {"mfg_nvs/mfg_nvs-WROOM-32", 0x1C000},
+    {"mfg_nvs/mfg_nvs-MINI-1", 0x1C000}, {"mfg_nvs/mfg_nvs-WROVER-32", 0x1C000},
+};
+
+Bytes gen(const std::string& rel, std::size_t size) {
+  const fs::path csv = kVectors / (rel + ".csv");
+  return generate_nvs(read_text_file(csv), csv.parent_path(), size, csv.string());
+}
+
+class NvsCsvVector : public ::testing::TestWithParam<Case> {};
+
+TEST_P(NvsCsvVector, GeneratesTheVectorByteForByte) {
+  const Bytes want = read_binary_file(kVectors / (GetParam().name + ".bin"));
+  const Bytes got = gen(GetParam().name, GetParam().size);
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t p = 0; p < want.size() / 4096; ++p)
+    EXPECT_TRUE(std::equal(want.begin() + p * 4096, want.begin() + (p + 1) * 4096, got.begin() + p * 4096))
+        << "page " << p;
+}
+
+// CSV -> bin -> CSV -> bin: the dumped CSV regenerates the same partition, and dumping that
+// gives the same CSV again.
+TEST_P(NvsCsvVector, DumpRoundTrips) {
+  const Bytes bin = read_binary_file(kVectors / (GetParam().name + ".bin"));
+  std::vector<std::string> problems;
+  const std::string csv = dump_nvs_csv(bin, &problems);
+  EXPECT_TRUE(problems.empty());
+  const Bytes again = generate_nvs(csv, ".", GetParam().size, "dump");
+  EXPECT_TRUE(again == bin);
+  EXPECT_EQ(dump_nvs_csv(again), csv);
+}
+
+std::string case_name(const ::testing::TestParamInfo<Case>& i) {
+  std::string n = fs::path(i.param.name).filename().string();
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, NvsCsvVector, ::testing::ValuesIn(kCases), case_name);
+
+TEST(NvsCsv, EveryNvsVectorIsCovered) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(kVectors / "nvs"))
+    if (e.path().extension() == ".csv") ++n;
+  EXPECT_EQ(n, 8u);
+}
+
+TEST(NvsCsv, DumpFormat) {
+  const std::string csv = dump_nvs_csv(gen("nvs/nvs-d-namespaces", 0x6000));
+  EXPECT_EQ(csv,
+            "key,type,encoding,value\n"
+            "alpha,namespace,,\nval,data,u32,1000\nname,data,string,alpha-name\ncfg,data,base64,AQEBAQ==\n"
+            "beta,namespace,,\nval,data,u32,1001\nname,data,string,beta-name\ncfg,data,base64,AgICAg==\n"
+            "gamma,namespace,,\nval,data,u32,1002\nname,data,string,gamma-name\ncfg,data,base64,AwMDAw==\n");
+}
+
+TEST(NvsCsv, QuotedStringsRoundTrip) {
+  const std::string in =
+      "key,type,encoding,value\nns,namespace,,\n"
+      "a,data,string,\"x, \"\"quoted\"\"\nline two\"\nb,data,i64,-5\nc,data,u16,0x1234\n";
+  const Bytes bin = generate_nvs(in, ".", 0x3000);
+  MemoryRegion mem(bin);
+  nvs::Storage s(mem, true);
+  EXPECT_EQ(s.get("ns", "a")->as_string(), "x, \"quoted\"\nline two");
+  EXPECT_EQ(s.get("ns", "c")->integer, 0x1234);
+  EXPECT_EQ(generate_nvs(dump_nvs_csv(bin), ".", 0x3000), bin);
+}
+
+// A namespace opened again later: its entries keep its own index (nvs_partition_gen.py 0.1.x
+// tags them with the newest namespace's index instead; see the vectors README §2).
+TEST(NvsCsv, ReopenedNamespaceKeepsItsIndex) {
+  const Bytes bin = generate_nvs(
+      "key,type,encoding,value\nalpha,namespace,,\na,data,u8,1\nbeta,namespace,,\nb,data,u8,2\n"
+      "alpha,namespace,,\nc,data,u8,3\n",
+      ".", 0x3000);
+  MemoryRegion mem(bin);
+  nvs::Storage s(mem, true);
+  EXPECT_EQ(s.namespaces(), (std::vector<std::string>{"alpha", "beta"}));
+  EXPECT_EQ(s.get("alpha", "c"), nvs::Value::u8(3));
+  EXPECT_EQ(s.get("beta", "c"), std::nullopt);
+}
+
+void expect_error(const std::string& csv, const std::string& fragment, std::size_t size = 0x3000) {
+  try {
+    generate_nvs(csv, ESPAT_VECTORS_DIR "/nvs", size, "in.csv");
+    ADD_FAILURE() << "accepted: " << csv.substr(0, 200);
+  } catch (const CsvError& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+const std::string kHead = "key,type,encoding,value\nns,namespace,,\n";
+
+TEST(NvsCsvBadInput, KeyLongerThan15) {
+  expect_error(kHead + "key_15_chars_xx,data,u8,1\nkey_16_chars_xxx,data,u8,1\n", "in.csv:4: key `key_16_chars_xxx`");
+  expect_error("key,type,encoding,value\nnamespace_16_chr,namespace,,\n", "in.csv:2:");
+}
+
+TEST(NvsCsvBadInput, ValueOutOfRange) {
+  expect_error(kHead + "k,data,u8,256\n", "in.csv:3: value 256 out of range for u8");
+  expect_error(kHead + "k,data,i8,-129\n", "out of range for i8");
+  expect_error(kHead + "k,data,u16,-1\n", "out of range for u16");
+  expect_error(kHead + "k,data,i32,2147483648\n", "out of range for i32");
+  expect_error(kHead + "k,data,u32,4294967296\n", "out of range for u32");
+  expect_error(kHead + "k,data,u64,18446744073709551616\n", "not an integer");
+  expect_error(kHead + "k,data,i64,9223372036854775808\n", "out of range for i64");
+  expect_error(kHead + "k,data,u8,abc\n", "in.csv:3: `abc` is not an integer");
+}
+
+TEST(NvsCsvBadInput, StringLimits) {
+  // 3967 characters + NUL is the largest string the generator writes; one more is refused.
+  EXPECT_NO_THROW(generate_nvs(kHead + "k,data,string," + std::string(3967, 'x') + "\n", ".", 0x3000));
+  expect_error(kHead + "k,data,string," + std::string(3968, 'x') + "\n", "in.csv:3: string of 3968 bytes");
+  expect_error(kHead + "k,data,string," + std::string(4001, 'x') + "\n", "runtime limit 4000");
+}
+
+TEST(NvsCsvBadInput, BadLines) {
+  expect_error("key,type,value\n", "in.csv:1: the first line must be the header");
+  expect_error(kHead + "k,data,u8\n", "in.csv:3: expected 4 fields");
+  expect_error(kHead + "k,blob,u8,1\n", "in.csv:3: unknown type `blob`");
+  expect_error(kHead + "k,data,float,1\n", "in.csv:3: unknown encoding `float`");
+  expect_error("key,type,encoding,value\nk,data,u8,1\n", "in.csv:2: a data row before any namespace");
+  expect_error(kHead + "k,data,hex2bin,abc\n", "in.csv:3: hex2bin value");
+  expect_error(kHead + "k,data,hex2bin,zz\n", "in.csv:3: hex2bin value");
+  expect_error(kHead + "k,data,base64,@@@@\n", "in.csv:3: base64 value");
+  expect_error(kHead + "k,file,binary,no_such_file.dat\n", "in.csv:3: cannot read file");
+  expect_error(kHead + "\nk,data,string,\"unterminated\n", "line 4: unterminated");
+  expect_error("", "no header");
+}
+
+TEST(NvsCsvBadInput, PartitionTooSmallOrBadSize) {
+  expect_error(kHead + "k,file,binary,blob_20000.dat\n", "in.csv:3: ns/k:");
+  expect_error(kHead, "partition size", 0x2000);
+  expect_error(kHead, "partition size", 0x3001);
+}
+
+}  // namespace
