@@ -1,8 +1,15 @@
 // `espat image edit` against the at.py modify_bin outputs (vectors README §6).
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+
+#include <fmt/core.h>
 
 #include "flash/image_edit.hpp"
 #include "flash/nvs.hpp"
@@ -141,6 +148,77 @@ TEST(ImageEditBad, Rejected) {
   o.baud = 115200;
   expect_error(Bytes(5000, 0xFF), o, "the input is 5000 bytes");
   expect_error(Bytes(4096, 0xFF), o, "no mfg_nvs partition and no FC FC");
+}
+
+}  // namespace
+
+// ---- the command line: exit status, nothing written on error, the input never changed ---------
+
+namespace {
+
+// The espat binary built beside this test binary (skipped when it is not there).
+fs::path espat_binary() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec).parent_path() / "espat";
+  return fs::exists(p, ec) ? p : fs::path();
+}
+
+int run(const std::string& args) {
+  const int st = std::system((espat_binary().string() + " " + args + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("espat-gen-" + std::to_string(::getpid()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+TEST(ImageGenCli, ErrorsWriteNothing) {
+  if (espat_binary().empty()) GTEST_SKIP() << "no espat binary beside the tests";
+  TempDir t;
+  const auto d = t.path.string();
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(t.path / name) << text;
+  };
+  write("long_key.csv", "key,type,encoding,value\nns,namespace,,\nkey_16_chars_xxx,data,u8,1\n");
+  write("range.csv", "key,type,encoding,value\nns,namespace,,\nk,data,i16,40000\n");
+  write("long_str.csv", "key,type,encoding,value\nns,namespace,,\nk,data,string," + std::string(4001, 'a') + "\n");
+  write("bad_line.csv", "key,type,encoding,value\nns,namespace,,\nk,data\n");
+  for (const char* csv : {"long_key", "range", "long_str", "bad_line"}) {
+    EXPECT_EQ(run(fmt::format("image gen-nvs {0}/{1}.csv {0}/{1}.bin 0x3000", d, csv)), 1) << csv;
+    EXPECT_FALSE(fs::exists(t.path / (std::string(csv) + ".bin"))) << csv;
+  }
+  write("ok.csv", "key,type,encoding,value\nns,namespace,,\nk,data,u8,1\n");
+  EXPECT_EQ(run(fmt::format("image gen-nvs {0}/ok.csv {0}/ok.bin 0x3000", d)), 0);
+  EXPECT_EQ(fs::file_size(t.path / "ok.bin"), 0x3000u);
+  EXPECT_EQ(run(fmt::format("image nvs-dump {0}/ok.bin {0}/ok.out.csv", d)), 0);
+  EXPECT_EQ(read_text_file(t.path / "ok.out.csv"), "key,type,encoding,value\nns,namespace,,\nk,data,u8,1\n");
+  EXPECT_NE(run(fmt::format("image gen-mfg --raw-data {0}/none --module WROOM-32 -o {0}/m.bin", d)), 0);
+  EXPECT_FALSE(fs::exists(t.path / "m.bin"));
+  EXPECT_NE(run(fmt::format("image gen-factory-param --module NOPE --data {1}/factory_param_data.csv "
+                            "--types {1}/factory_param_type.csv -o {0}/f.bin", d, kFactory.string())), 0);
+  EXPECT_FALSE(fs::exists(t.path / "f.bin"));
+  EXPECT_NE(run(fmt::format("image gen-pki cert {0}/missing.crt -o {0}/p.bin", d)), 0);
+  EXPECT_FALSE(fs::exists(t.path / "p.bin"));
+}
+
+TEST(ImageGenCli, EditLeavesItsInputAlone) {
+  if (espat_binary().empty()) GTEST_SKIP() << "no espat binary beside the tests";
+  TempDir t;
+  const auto d = t.path.string();
+  fs::copy_file(kAtPy / "image-wroom32-blank.bin", t.path / "in.bin");
+  const Bytes before = read_binary_file(t.path / "in.bin");
+  EXPECT_EQ(run(fmt::format("image edit {0}/in.bin -o {0}/out.bin -mn MY-MODULE -cc US -sc 1 -cn 11", d)), 0);
+  EXPECT_EQ(read_binary_file(t.path / "out.bin"), read_binary_file(kAtPy / "image-wroom32-module-MY-MODULE-US-ch1-11.bin"));
+  EXPECT_EQ(run(fmt::format("image edit --input {0}/in.bin --output {0}/b.bin --baud=921600 -tx 4 -rx 5", d)), 0);
+  EXPECT_EQ(read_binary_file(t.path / "b.bin"), read_binary_file(kAtPy / "image-wroom32-baud921600-tx4-rx5.bin"));
+  EXPECT_EQ(run(fmt::format("image edit {0}/in.bin -o {0}/bad.bin -tp 90", d)), 1);
+  EXPECT_EQ(run(fmt::format("image edit {0}/in.bin -o {0}/bad.bin --no_such_option 1", d)), 1);
+  EXPECT_EQ(run(fmt::format("image edit {0}/in.bin -o {0}/bad.bin -ccrt0 {0}/missing.crt", d)), 1);
+  EXPECT_FALSE(fs::exists(t.path / "bad.bin"));
+  EXPECT_EQ(run(fmt::format("image edit {0}/in.bin -o {0}/in.bin -tp 50", d)), 1);
+  EXPECT_EQ(read_binary_file(t.path / "in.bin"), before);
 }
 
 }  // namespace
