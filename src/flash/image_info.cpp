@@ -250,10 +250,16 @@ void text_table(std::string& out, const json& t) {
   }
 }
 
+// factory_param_type.csv order, then the legacy-only fields.
+constexpr const char* kFactoryParamOrder[] = {
+    "platform",     "module_name",  "module_id",    "module_name_by_id", "max_tx_power",   "country_code",
+    "start_channel", "channel_num", "uart_port",    "uart_baudrate",     "uart_tx_pin",    "uart_rx_pin",
+    "uart_cts_pin", "uart_rts_pin", "tx_control_pin", "rx_control_pin",  "sys_store"};
+
 void text_legacy(std::string& out, const json& l) {
   out += fmt::format("Legacy factory_param (FC FC), version {}:\n", l["version"].get<int>());
-  for (auto it = l.begin(); it != l.end(); ++it)
-    if (it.key() != "version") out += fmt::format("  {:<16} {}\n", it.key(), it.value().dump());
+  for (const char* k : kFactoryParamOrder)
+    if (l.contains(k)) out += fmt::format("  {:<16} {}\n", k, l[k].dump());
 }
 
 }  // namespace
@@ -429,8 +435,8 @@ std::string format_bin_info(const json& j) {
   if (j.contains("factory_params")) {
     const auto& f = j["factory_params"];
     out += fmt::format("Factory parameters (from {}):\n", f["source"].get<std::string>());
-    for (auto it = f.begin(); it != f.end(); ++it)
-      if (it.key() != "source") out += fmt::format("  {:<16} {}\n", it.key(), it.value().dump());
+    for (const char* k : kFactoryParamOrder)
+      if (f.contains(k)) out += fmt::format("  {:<16} {}\n", k, f[k].dump());
   }
   if (j.contains("mfg_nvs")) {
     out += "mfg_nvs:\n";
