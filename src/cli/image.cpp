@@ -21,20 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace espat::flash;
 
-// Runs a command body: any exception is a message on stderr and exit status 1.
-template <class F>
-std::function<void()> guarded_image(std::string name, F body) {
-  return [name, body] {
-    try {
-      body();
-    } catch (const std::exception& e) {
-      std::fflush(stdout);
-      fmt::print(stderr, "espat image {}: {}\n", name, e.what());
-      std::exit(1);
-    }
-  };
-}
-
 std::string as_text(const std::vector<std::uint8_t>& b) { return {b.begin(), b.end()}; }
 
 std::uint32_t parse_address(const std::string& s) {
@@ -65,7 +51,7 @@ CLI::App* add_image_command(CLI::App& app) {
         "info", "What an image or a single bin (partition table, NVS partition, legacy factory_param) holds.");
     c->add_option("FILE", o->file, "Flash image or bin")->required();
     c->add_flag("--json", o->json, "JSON output for tools");
-    c->callback(guarded_image("info", [o] {
+    c->callback(guarded("info", [o] {
       const auto bytes = read_input_file(o->file);
       const auto info = describe_bin(bytes, o->file);
       if (o->json) fmt::print("{}\n", info.dump(2));
@@ -84,7 +70,7 @@ CLI::App* add_image_command(CLI::App& app) {
     c->add_flag("--no-md5,--disable-md5sum", o->no_md5, "No MD5 entry (ESP-AT's primary table is built so)");
     c->add_option("--offset", o->offset, "Table offset; the first free offset is 0x1000 after it (default 0x8000)")
         ->type_name("ADDR");
-    c->callback(guarded_image("gen-partitions", [o] {
+    c->callback(guarded("gen-partitions", [o] {
       const auto text = as_text(read_input_file(o->csv));
       PartitionTable t;
       try {
@@ -103,7 +89,7 @@ CLI::App* add_image_command(CLI::App& app) {
     auto* c = image->add_subcommand("partitions-csv", "Partition-table bin back to CSV (gen_esp32part.py's format).");
     c->add_option("BIN", o->bin, "Partition table bin (or a flash image: its table at 0x8000)")->required();
     c->add_option("CSV", o->csv, "Output CSV")->required();
-    c->callback(guarded_image("partitions-csv", [o] {
+    c->callback(guarded("partitions-csv", [o] {
       auto bytes = read_input_file(o->bin);
       if (detect_bin_kind(bytes, o->bin) == BinKind::Image)
         bytes = std::vector<std::uint8_t>(bytes.begin() + 0x8000, bytes.begin() + 0x8000 + kPartitionTableSize);
@@ -130,7 +116,7 @@ CLI::App* add_image_command(CLI::App& app) {
     auto* cfg = c->add_option("--config", o->config, "download.config; its paths are relative to its folder");
     auto* pairs = c->add_option("PAIRS", o->pairs, "ADDR=FILE, e.g. 0x8000=partition-table.bin");
     cfg->excludes(pairs);
-    c->callback(guarded_image("build", [o] {
+    c->callback(guarded("build", [o] {
       std::optional<std::size_t> size;
       if (!o->flash_size.empty()) size = parse_flash_size(o->flash_size);
       std::vector<std::uint8_t> image;
@@ -159,7 +145,7 @@ CLI::App* add_image_command(CLI::App& app) {
         "split", "Each partition of an image to DIR/<label>.bin, the tables, bootloader and a download.config.");
     c->add_option("IMAGE", o->image, "Flash image")->required();
     c->add_option("-d,--dir", o->dir, "Output folder (created)")->required();
-    c->callback(guarded_image("split", [o] {
+    c->callback(guarded("split", [o] {
       const auto files = split_image(read_input_file(o->image), o->image);
       fs::create_directories(o->dir);
       for (const auto& f : files) write_output_file(fs::path(o->dir) / f.file_name, f.bytes);

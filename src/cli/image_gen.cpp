@@ -1,3 +1,4 @@
+#include "cli/image.hpp"
 #include "cli/image_gen.hpp"
 
 #include <cstdint>
@@ -56,20 +57,6 @@ std::size_t parse_size(const std::string& s) {
   long long v;
   if (!parse_int(t, v) || v <= 0) throw std::runtime_error(fmt::format("bad size `{}`", s));
   return static_cast<std::size_t>(v) * mult;
-}
-
-// Runs a command body: any exception is a message on stderr and exit status 1.
-template <class F>
-std::function<void()> guarded(std::string name, F body) {
-  return [name, body] {
-    try {
-      body();
-    } catch (const std::exception& e) {
-      std::fflush(stdout);
-      fmt::print(stderr, "espat image {}: {}\n", name, e.what());
-      std::exit(1);
-    }
-  };
 }
 
 
