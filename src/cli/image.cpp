@@ -48,7 +48,8 @@ CLI::App* add_image_command(CLI::App& app) {
     };
     auto o = std::make_shared<O>();
     auto* c = image->add_subcommand(
-        "info", "What an image or a single bin (partition table, NVS partition, legacy factory_param) holds.");
+        "info",
+        "What an image or a single bin (partition table, NVS partition, legacy factory_param, PKI or ble_data) holds.");
     c->add_option("FILE", o->file, "Flash image or bin")->required();
     c->add_flag("--json", o->json, "JSON output for tools");
     c->callback(guarded("info", [o] {

@@ -1,20 +1,15 @@
 #include "flash/image_info.hpp"
 
-#include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include <algorithm>
-#include <cstring>
-#include <ctime>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "flash/blob_summary.hpp"
 #include "flash/factory_params.hpp"
 #include "flash/image.hpp"
+#include "flash/legacy_info.hpp"
+#include "flash/legacy_read.hpp"
 #include "flash/otadata.hpp"
 #include "flash/partition_csv.hpp"
 
@@ -23,16 +18,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::size_t kHexPreview = 16;
-
 std::uint32_t le32(const std::uint8_t* p) {
   return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
-}
-
-std::string hex(std::span<const std::uint8_t> b) {
-  std::string s;
-  for (auto c : b) s += fmt::format("{}{:02x}", s.empty() ? "" : " ", c);
-  return s;
 }
 
 bool all_ff(std::span<const std::uint8_t> b) {
@@ -45,74 +32,15 @@ std::string size_text(std::uint64_t n) {
   return fmt::format("{}", n);
 }
 
-const char* type_name(nvs::Type t) {
-  switch (t) {
-    case nvs::Type::U8: return "u8";
-    case nvs::Type::I8: return "i8";
-    case nvs::Type::U16: return "u16";
-    case nvs::Type::I16: return "i16";
-    case nvs::Type::U32: return "u32";
-    case nvs::Type::I32: return "i32";
-    case nvs::Type::U64: return "u64";
-    case nvs::Type::I64: return "i64";
-    case nvs::Type::Str: return "string";
-    case nvs::Type::Blob: return "blob";
-  }
-  return "?";
-}
-
-bool printable_text(std::span<const std::uint8_t> b) {
-  return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c >= 0x20 || c == '\n' || c == '\r' || c == '\t'; });
-}
-
-std::string asn1_time(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return "?";
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string x509_name(const X509_NAME* n) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  if (!bio || X509_NAME_print_ex(bio.get(), n, 0, XN_FLAG_RFC2253) < 0) return "?";
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
-
-json cert_json(X509* x) {
-  return {{"subject", x509_name(X509_get_subject_name(x))},
-          {"issuer", x509_name(X509_get_issuer_name(x))},
-          {"not_before", asn1_time(X509_get0_notBefore(x))},
-          {"not_after", asn1_time(X509_get0_notAfter(x))}};
-}
-
-// The PEM label of the first block ("CERTIFICATE", "RSA PRIVATE KEY", ...), or "".
-std::string pem_label(std::span<const std::uint8_t> b) {
-  const std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
-  const auto p = s.find("-----BEGIN ");
-  if (p == std::string_view::npos) return "";
-  const auto e = s.find("-----", p + 11);
-  return e == std::string_view::npos ? "" : std::string(s.substr(p + 11, e - p - 11));
-}
-
 json value_json(const nvs::Value& v) {
-  json j{{"type", type_name(v.type)}};
+  json j{{"type", nvs::type_name(v.type)}};
   switch (v.type) {
     case nvs::Type::Str:
       j["value"] = v.as_string();
       break;
-    case nvs::Type::Blob: {
-      j["size"] = v.bytes.size();
-      j["hex"] = hex(std::span(v.bytes).first(std::min(v.bytes.size(), kHexPreview)));
-      auto certs = summarize_certificates(v.bytes);
-      if (!certs.empty()) j["certificates"] = certs;
-      if (const auto label = pem_label(v.bytes); !label.empty()) j["pem"] = label;
-      else if (!v.bytes.empty() && printable_text(std::span(v.bytes).first(v.bytes.size() - (v.bytes.back() == 0))))
-        j["text"] = std::string(v.bytes.begin(), v.bytes.end() - (v.bytes.back() == 0));
+    case nvs::Type::Blob:
+      j.update(summarize_blob(v.bytes));
       break;
-    }
     case nvs::Type::U64:
       j["value"] = static_cast<std::uint64_t>(v.integer);
       break;
@@ -208,6 +136,22 @@ json describe_image(std::span<const std::uint8_t> bytes, std::string_view name) 
     const auto data = bytes.subspan(fp->offset, fp->size);
     if (data[0] == 0xFC && data[1] == 0xFC) j["legacy_factory_param"] = describe_legacy_factory_param(data);
   }
+  // The v2.x layout (§2.2, §4.3, §4.4): type-0x40 partitions holding F1 F1 PKI items (server_*,
+  // client_*, mqtt_*...) or the 27 95 ble_data JSON. Found by their magic, not by their label.
+  for (const auto* t : {&image.primary(), &image.secondary()})
+    for (const auto& p : t->entries) {
+      if (p.type != kTypeAtCustom) continue;
+      const auto data = bytes.subspan(p.offset, p.size);
+      const json where{{"partition", p.label}, {"offset", p.offset}};
+      if (is_legacy_pki(data)) {
+        json pki = describe_legacy_pki(data);
+        pki.update(where);
+        j["legacy_pki"].push_back(pki);
+      } else if (is_legacy_ble_data(data) && !j.contains("legacy_ble_data")) {
+        j["legacy_ble_data"] = describe_legacy_ble_data(data);
+        j["legacy_ble_data"].update(where);
+      }
+    }
   return j;
 }
 
@@ -217,23 +161,10 @@ void text_nvs(std::string& out, const json& nvs, const std::string& indent) {
   for (const auto& ns : nvs["namespaces"]) {
     out += fmt::format("{}[{}]\n", indent, ns["name"].get<std::string>());
     for (const auto& k : ns["keys"]) {
-      std::string v;
       const std::string type = k["type"];
-      if (type == "string") v = json(k["value"]).dump();
-      else if (type == "blob") {
-        v = fmt::format("{} bytes", k["size"].get<std::size_t>());
-        if (k.contains("pem")) v += fmt::format(", PEM {}", k["pem"].get<std::string>());
-        else if (k.contains("text")) v += ": " + json(k["text"]).dump();
-        else if (!k["hex"].get<std::string>().empty()) v += ": " + k["hex"].get<std::string>() + (k["size"].get<std::size_t>() > kHexPreview ? " ..." : "");
-      } else {
-        v = k["value"].dump();
-      }
-      out += fmt::format("{}  {:<16} {:<6} {}\n", indent, k["key"].get<std::string>(), type, v);
-      if (k.contains("certificates"))
-        for (const auto& c : k["certificates"])
-          out += fmt::format("{}    certificate: subject {}; issuer {}; valid {} to {}\n", indent,
-                             c["subject"].get<std::string>(), c["issuer"].get<std::string>(),
-                             c["not_before"].get<std::string>(), c["not_after"].get<std::string>());
+      out += fmt::format("{}  {:<16} {:<6} ", indent, k["key"].get<std::string>(), type);
+      if (type == "blob") out += blob_text(k, indent + "    ");
+      else out += (type == "string" ? json(k["value"]).dump() : k["value"].dump()) + "\n";
     }
   }
 }
@@ -270,36 +201,16 @@ BinKind detect_bin_kind(std::span<const std::uint8_t> bytes, std::string_view na
     return BinKind::Image;
   if (bytes.size() >= 2 && bytes[0] == 0xAA && bytes[1] == 0x50) return BinKind::PartitionTable;
   if (bytes.size() >= 88 && bytes[0] == 0xFC && bytes[1] == 0xFC) return BinKind::LegacyFactoryParam;
+  if (is_legacy_pki(bytes)) return BinKind::LegacyPki;
+  if (is_legacy_ble_data(bytes)) return BinKind::LegacyBleData;
   if (!bytes.empty() && bytes.size() % kSectorSize == 0 && bytes.size() >= 3 * kSectorSize)
     for (std::size_t o = 0; o < bytes.size(); o += kSectorSize)
       if (is_nvs_page_header(bytes.data() + o)) return BinKind::Nvs;
   throw ImageError(fmt::format(
       "{}: not a flash image (no partition table at 0x8000), a partition-table bin (AA 50), an NVS partition "
-      "(4 KiB pages with NVS headers) or a legacy factory_param bin (FC FC)",
+      "(4 KiB pages with NVS headers), a legacy factory_param bin (FC FC), a legacy PKI bin (F1 F1) or a legacy "
+      "ble_data bin (27 95)",
       name));
-}
-
-json summarize_certificates(std::span<const std::uint8_t> bytes) {
-  json certs = json::array();
-  if (bytes.empty()) return certs;
-  if (pem_label(bytes).find("CERTIFICATE") != std::string::npos) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())),
-                                                  BIO_free);
-    while (bio) {
-      X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-      if (!x) break;
-      certs.push_back(cert_json(x));
-      X509_free(x);
-    }
-  } else if (bytes[0] == 0x30) {
-    const unsigned char* p = bytes.data();
-    if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(bytes.size()))) {
-      certs.push_back(cert_json(x));
-      X509_free(x);
-    }
-  }
-  ERR_clear_error();
-  return certs;
 }
 
 json describe_nvs(std::span<const std::uint8_t> partition) {
@@ -379,6 +290,14 @@ json describe_bin(std::span<const std::uint8_t> bytes, std::string_view name) {
         j["kind"] = "factory-param";
         j["legacy_factory_param"] = describe_legacy_factory_param(bytes);
         break;
+      case BinKind::LegacyPki:
+        j["kind"] = "pki";
+        j["legacy_pki"] = json::array({describe_legacy_pki(bytes)});
+        break;
+      case BinKind::LegacyBleData:
+        j["kind"] = "ble-data";
+        j["legacy_ble_data"] = describe_legacy_ble_data(bytes);
+        break;
     }
   } catch (const ImageError&) {
     throw;
@@ -403,7 +322,7 @@ std::string format_bin_info(const json& j) {
   } else if (kind == "nvs") {
     out += fmt::format("{}: NVS partition, {} bytes ({} pages)\n", file, size, size / kSectorSize);
     text_nvs(out, j["nvs"], "  ");
-  } else {
+  } else if (kind == "image") {
     out += fmt::format("{}: ESP-AT flash image, {} bytes ({}B)\n", file, size, size_text(size));
     out += fmt::format("Bootloader at 0x1000: {}\n", j["bootloader"].get<bool>() ? "present" : "none");
     const auto& pt = j["primary_table"];
@@ -443,6 +362,20 @@ std::string format_bin_info(const json& j) {
     text_nvs(out, j["mfg_nvs"], "  ");
   }
   if (kind == "image" && j.contains("legacy_factory_param")) text_legacy(out, j["legacy_factory_param"]);
+  if (j.contains("legacy_pki"))
+    for (const auto& pki : j["legacy_pki"])
+      format_legacy_pki(out, pki,
+                        kind == "pki" ? file + ": legacy PKI bin (F1 F1)"
+                                      : fmt::format("Legacy PKI partition {} at 0x{:x} (F1 F1)",
+                                                    pki["partition"].get<std::string>(), pki["offset"].get<std::uint32_t>()));
+  if (j.contains("legacy_ble_data")) {
+    const auto& ble = j["legacy_ble_data"];
+    format_legacy_ble_data(out, ble,
+                           kind == "ble-data" ? file + ": legacy ble_data bin (27 95)"
+                                              : fmt::format("Legacy ble_data partition {} at 0x{:x} (27 95)",
+                                                            ble["partition"].get<std::string>(),
+                                                            ble["offset"].get<std::uint32_t>()));
+  }
   return out;
 }
 

@@ -20,6 +20,24 @@ enum class Type : std::uint8_t {
   Str = 0x21, Blob = 0x42,  // Blob: a v2 multi-page blob (blob_index + blob_data chunks)
 };
 
+// The type's name as nvs_partition_gen.py spells the encodings ("u8" ... "i64", "string");
+// a blob is "blob" (its CSV encoding depends on how the bytes are written out).
+constexpr std::string_view type_name(Type t) {
+  switch (t) {
+    case Type::U8: return "u8";
+    case Type::I8: return "i8";
+    case Type::U16: return "u16";
+    case Type::I16: return "i16";
+    case Type::U32: return "u32";
+    case Type::I32: return "i32";
+    case Type::U64: return "u64";
+    case Type::I64: return "i64";
+    case Type::Str: return "string";
+    case Type::Blob: return "blob";
+  }
+  return "?";
+}
+
 // A decoded value. Integers keep their NVS type; strings exclude the terminating NUL.
 struct Value {
   Type type = Type::U8;

@@ -228,22 +228,6 @@ bool int_value(std::string_view s, long double& v, long long& bits) {
   return true;
 }
 
-const char* type_name(nvs::Type t) {
-  switch (t) {
-    case nvs::Type::U8: return "u8";
-    case nvs::Type::I8: return "i8";
-    case nvs::Type::U16: return "u16";
-    case nvs::Type::I16: return "i16";
-    case nvs::Type::U32: return "u32";
-    case nvs::Type::I32: return "i32";
-    case nvs::Type::U64: return "u64";
-    case nvs::Type::I64: return "i64";
-    case nvs::Type::Str: return "string";
-    case nvs::Type::Blob: return "base64";
-  }
-  return "?";
-}
-
 }  // namespace
 
 std::vector<std::uint8_t> generate_nvs(std::string_view csv_text, const std::filesystem::path& base_dir,
@@ -355,7 +339,9 @@ std::string dump_nvs_csv(std::span<const std::uint8_t> partition, std::vector<st
         case nvs::Type::Str: value = v->as_string(); break;
         case nvs::Type::Blob: value = base64_encode(v->bytes); break;
       }
-      out += fmt::format("{},data,{},{}\n", csv_field(k.key), type_name(v->type), csv_field(value));
+      // Blobs are dumped as base64 text, so that is their encoding in the CSV.
+      const std::string_view encoding = v->type == nvs::Type::Blob ? "base64" : nvs::type_name(v->type);
+      out += fmt::format("{},data,{},{}\n", csv_field(k.key), encoding, csv_field(value));
     }
   }
   return out;

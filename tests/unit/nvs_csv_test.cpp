@@ -83,6 +83,20 @@ TEST(NvsCsv, DumpFormat) {
             "gamma,namespace,,\nval,data,u32,1002\nname,data,string,gamma-name\ncfg,data,base64,AwMDAw==\n");
 }
 
+// The dump and `image info` name the types through one helper (nvs::type_name); the dump spells
+// a blob by its CSV encoding, base64.
+TEST(NvsCsv, DumpNamesEveryType) {
+  std::vector<std::string> encodings;
+  const std::string csv = dump_nvs_csv(read_binary_file(kVectors / "nvs/nvs-a-primitives.bin"));
+  for (std::size_t at = 0; (at = csv.find(",data,", at)) != std::string::npos; at += 6) {
+    const std::string name = csv.substr(at + 6, csv.find(',', at + 6) - at - 6);
+    if (encodings.empty() || encodings.back() != name) encodings.push_back(name);
+  }
+  EXPECT_EQ(encodings, (std::vector<std::string>{"u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "u8"}));
+  EXPECT_EQ(nvs::type_name(nvs::Type::Str), "string");
+  EXPECT_EQ(nvs::type_name(nvs::Type::Blob), "blob");
+}
+
 TEST(NvsCsv, QuotedStringsRoundTrip) {
   const std::string in =
       "key,type,encoding,value\nns,namespace,,\n"
