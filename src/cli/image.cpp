@@ -13,6 +13,7 @@
 
 #include "flash/factory_build.hpp"
 #include "flash/image_info.hpp"
+#include "flash/image_split.hpp"
 #include "flash/partition_csv.hpp"
 
 namespace espat::cli {
@@ -143,7 +144,9 @@ CLI::App* add_image_command(CLI::App& app) {
     };
     auto o = std::make_shared<O>();
     auto* c = image->add_subcommand(
-        "split", "Each partition of an image to DIR/<label>.bin, the tables, bootloader and a download.config.");
+        "split",
+        "Each partition of an image to DIR/<label>.bin, the tables, the bootloader, the bytes outside them and a "
+        "download.config that builds the same image again.");
     c->add_option("IMAGE", o->image, "Flash image")->required();
     c->add_option("-d,--dir", o->dir, "Output folder (created)")->required();
     c->callback(guarded("split", [o] {
@@ -152,7 +155,8 @@ CLI::App* add_image_command(CLI::App& app) {
       for (const auto& f : files) write_output_file(fs::path(o->dir) / f.file_name, f.bytes);
       for (const auto& f : files)
         if (f.file_name != "download.config")
-          fmt::print("0x{:06x} {:>8} {}\n", f.offset, f.bytes.size(), (fs::path(o->dir) / f.file_name).string());
+          fmt::print("0x{:06x} {:>8} {}{}\n", f.offset, f.bytes.size(), (fs::path(o->dir) / f.file_name).string(),
+                     f.in_config ? "" : " (not in download.config: the files listed there hold its bytes)");
     }));
   }
   return image;

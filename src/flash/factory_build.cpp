@@ -12,7 +12,6 @@
 
 #include <fmt/format.h>
 
-#include "flash/image.hpp"
 #include "flash/region.hpp"
 
 namespace espat::flash {
@@ -35,15 +34,11 @@ std::optional<std::uint64_t> parse_number(std::string_view s) {
   return v;
 }
 
-bool all_ff(std::span<const std::uint8_t> b) {
-  return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0xFF; });
-}
+}  // namespace
 
 std::string flash_size_name(std::size_t n) {
   return n % 0x100000 == 0 ? fmt::format("{}MB", n / 0x100000) : fmt::format("0x{:x}", n);
 }
-
-}  // namespace
 
 std::size_t parse_flash_size(std::string_view text) {
   std::string t(text);
@@ -131,36 +126,6 @@ std::vector<std::uint8_t> build_image_from_config(const std::filesystem::path& c
     parts.push_back({f.address, read_input_file(path), path.string()});
   }
   return build_image(parts, size);
-}
-
-std::vector<SplitFile> split_image(const std::vector<std::uint8_t>& image, std::string_view name) {
-  MemoryRegion region(image);
-  const ImageLayout layout = validate_image(region, name);
-  std::vector<SplitFile> out;
-  auto slice = [&](std::uint32_t off, std::size_t len) {
-    return std::vector<std::uint8_t>(image.begin() + off, image.begin() + off + len);
-  };
-  if (!all_ff(std::span(image).subspan(0x1000, kPrimaryTableOffset - 0x1000)))
-    out.push_back({"bootloader.bin", 0x1000, slice(0x1000, kPrimaryTableOffset - 0x1000)});
-  out.push_back({"partition-table.bin", kPrimaryTableOffset, slice(kPrimaryTableOffset, kPartitionTableSize)});
-  const Partition* custom = nullptr;
-  for (const auto& p : layout.primary.entries)
-    if (p.type == kTypeAtCustom && p.label == kAtCustomizeLabel) custom = &p;
-  if (custom) out.push_back({"at_customize.bin", custom->offset, slice(custom->offset, kPartitionTableSize)});
-  for (const auto* t : {&layout.primary, &layout.secondary})
-    for (const auto& p : t->entries) {
-      if (&p == custom) continue;
-      for (const auto& f : out)
-        if (f.file_name == p.label + ".bin")
-          throw BuildError(fmt::format("{}: two partitions would both be written to {}", name, f.file_name));
-      out.push_back({p.label + ".bin", p.offset, slice(p.offset, p.size)});
-    }
-  std::stable_sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.offset < b.offset; });
-  std::string config = fmt::format("--flash_mode dio --flash_freq 40m --flash_size {}", flash_size_name(image.size()));
-  for (const auto& f : out) config += fmt::format(" 0x{:x} {}", f.offset, f.file_name);
-  config += "\n";
-  out.push_back({"download.config", 0, std::vector<std::uint8_t>(config.begin(), config.end())});
-  return out;
 }
 
 std::vector<std::uint8_t> read_input_file(const std::filesystem::path& path) {

@@ -1,5 +1,6 @@
-// `espat image build` and `split`: a factory image from a download.config or ADDR=FILE pairs (what
-// `esptool merge_bin --fill-flash-size` makes, reference esp-at-formats.md §2.3), and the reverse.
+// `espat image build`: a factory image from a download.config or ADDR=FILE pairs (what
+// `esptool merge_bin --fill-flash-size` makes, reference esp-at-formats.md §2.3). The reverse,
+// `split`, is image_split.hpp.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -17,6 +18,8 @@ struct BuildError : std::runtime_error {
 
 // "1MB", "2MB", "4MB", "8MB", "16MB" (esptool's names; also "4M", "0x400000") to bytes.
 std::size_t parse_flash_size(std::string_view text);
+// The other way: "4MB", or "0x..." for a size that is not a whole number of MiB.
+std::string flash_size_name(std::size_t bytes);
 
 struct DownloadConfig {
   std::string flash_mode, flash_freq, flash_size;  // empty when the config does not say
@@ -45,19 +48,6 @@ std::vector<std::uint8_t> build_image(const std::vector<ImagePart>& parts, std::
 // the config's --flash_size; neither: 4 MiB.
 std::vector<std::uint8_t> build_image_from_config(const std::filesystem::path& config,
                                                   std::optional<std::size_t> flash_size);
-
-struct SplitFile {
-  std::string file_name;  // "<label>.bin", "partition-table.bin", "at_customize.bin"
-  std::uint32_t offset;
-  std::vector<std::uint8_t> bytes;
-};
-
-// Each partition of both tables as <label>.bin (full partition size), the primary table (0xC00
-// bytes at 0x8000) as partition-table.bin, the at_customize table as at_customize.bin (as the
-// ESP-AT build names it; the at_customize partition itself is only that table plus the secondary
-// partitions, so it is not written whole), bootloader.bin (0x1000-0x8000) when not erased, and a
-// download.config listing them all, so `build --config DIR/download.config` makes the image again.
-std::vector<SplitFile> split_image(const std::vector<std::uint8_t>& image, std::string_view name);
 
 // The whole file; throws BuildError naming the path.
 std::vector<std::uint8_t> read_input_file(const std::filesystem::path& path);

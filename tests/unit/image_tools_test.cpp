@@ -7,11 +7,13 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <tuple>
 
 #include "flash/default_image.hpp"
 #include "flash/factory_build.hpp"
 #include "flash/image.hpp"
 #include "flash/image_info.hpp"
+#include "flash/image_split.hpp"
 
 namespace espat::flash {
 namespace {
@@ -201,28 +203,81 @@ TEST(ImageBuild, FromDownloadConfig) {
   EXPECT_THROW(build_image_from_config(dir.path / "bad.config", std::nullopt), BuildError);
 }
 
+// Writes the split files to dir and builds the image again from its download.config and from
+// the listed files as ADDR=FILE pairs.
+void expect_round_trip(const std::vector<std::uint8_t>& image, const std::vector<SplitFile>& files, const fs::path& dir) {
+  std::vector<ImagePart> parts;
+  for (const auto& f : files) {
+    write(dir / f.file_name, f.bytes);
+    if (f.in_config) parts.push_back({f.offset, f.bytes, f.file_name});
+  }
+  EXPECT_EQ(build_image_from_config(dir / "download.config", std::nullopt), image);
+  EXPECT_EQ(build_image(parts, image.size()), image);
+}
+
 TEST(ImageSplit, SplitThenBuildGivesTheSameImage) {
   for (const auto& image : {make_default_image(), load(kVectors + "at-py/image-wroom32-blank.bin")}) {
     TempDir dir;
     const auto files = split_image(image, "image.bin");
-    std::map<std::string, std::size_t> sizes;
-    for (const auto& f : files) {
-      write(dir.path / f.file_name, f.bytes);
-      sizes[f.file_name] = f.bytes.size();
-    }
-    EXPECT_EQ(sizes["partition-table.bin"], 0xC00u);
-    EXPECT_EQ(sizes["at_customize.bin"], 0xC00u);
-    EXPECT_EQ(sizes["mfg_nvs.bin"], 0x1C000u);
-    EXPECT_EQ(sizes["ota_0.bin"], 0x180000u);
-    EXPECT_EQ(sizes.count("at_customize.bin"), 1u);
-    EXPECT_EQ(sizes.count("bootloader.bin"), 0u);  // erased: not written
-    EXPECT_EQ(build_image_from_config(dir.path / "download.config", std::nullopt), image);
-    // And from explicit pairs.
-    std::vector<ImagePart> parts;
-    for (const auto& f : files)
-      if (f.file_name != "download.config") parts.push_back({f.offset, f.bytes, f.file_name});
-    EXPECT_EQ(build_image(parts, image.size()), image);
+    std::map<std::string, const SplitFile*> by_name;
+    for (const auto& f : files) by_name[f.file_name] = &f;
+    EXPECT_EQ(by_name.at("partition-table.bin")->bytes.size(), 0xC00u);
+    EXPECT_EQ(by_name.at("at_customize-table.bin")->bytes.size(), 0xC00u);
+    EXPECT_EQ(by_name.at("mfg_nvs.bin")->bytes.size(), 0x1C000u);
+    EXPECT_EQ(by_name.at("ota_0.bin")->bytes.size(), 0x180000u);
+    EXPECT_EQ(by_name.count("bootloader.bin"), 0u);  // erased: not written
+    // The whole at_customize partition is written, but build takes its table and partitions.
+    const SplitFile& custom = *by_name.at("at_customize.bin");
+    EXPECT_EQ(custom.offset, 0x20000u);
+    EXPECT_EQ(custom.bytes, std::vector<std::uint8_t>(image.begin() + 0x20000, image.begin() + 0x100000));
+    EXPECT_FALSE(custom.in_config);
+    const auto& config = by_name.at("download.config")->bytes;
+    EXPECT_EQ(std::string(config.begin(), config.end()),
+              "--flash_mode dio --flash_freq 40m --flash_size 4MB 0x8000 partition-table.bin 0xf000 phy_init.bin "
+              "0x10000 otadata.bin 0x12000 nvs.bin 0x20000 at_customize-table.bin 0x21000 mfg_nvs.bin 0x70000 "
+              "fatfs.bin 0x100000 ota_0.bin 0x280000 ota_1.bin\n");
+    expect_round_trip(image, files, dir.path);
   }
+}
+
+// Bytes that no partition holds (a second-stage bootloader's neighbours, the rest of the table
+// sectors, what lies between the secondary partitions) come out as gap files and go back.
+TEST(ImageSplit, BytesOutsideThePartitionsRoundTrip) {
+  auto image = load(kVectors + "at-py/image-wroom32-blank.bin");
+  const std::pair<std::uint32_t, std::vector<std::uint8_t>> marks[] = {
+      {0x0000, {0x00, 0x11}},         // before the bootloader
+      {0x1000, {0xE9, 0x03, 0x02}},   // a bootloader
+      {0x8C00, {0x5A}},               // after the primary table, in its sector
+      {0x9FFF, {0x00}},               // further on before phy_init: the same gap file
+      {0x20C10, {0x01, 0xFF, 0x02}},  // after the at_customize table
+      {0x50000, {0x77}},              // inside at_customize, between mfg_nvs and fatfs
+  };
+  for (const auto& [at, bytes] : marks) std::copy(bytes.begin(), bytes.end(), image.begin() + at);
+  TempDir dir;
+  const auto files = split_image(image, "image.bin");
+  std::vector<std::tuple<std::string, std::uint32_t, std::vector<std::uint8_t>>> gaps;
+  for (const auto& f : files)
+    if (f.file_name.starts_with("gap-")) gaps.emplace_back(f.file_name, f.offset, f.bytes);
+  using Gap = std::tuple<std::string, std::uint32_t, std::vector<std::uint8_t>>;
+  std::vector<std::uint8_t> table_gap(0x9FFF - 0x8C00 + 1, 0xFF);
+  table_gap.front() = 0x5A, table_gap.back() = 0x00;
+  EXPECT_EQ(gaps, (std::vector<Gap>{{"gap-0x000000.bin", 0x0, {0x00, 0x11}},
+                                    {"gap-0x008c00.bin", 0x8C00, table_gap},
+                                    {"gap-0x020c10.bin", 0x20C10, {0x01, 0xFF, 0x02}},
+                                    {"gap-0x050000.bin", 0x50000, {0x77}}}));
+  std::vector<std::uint8_t> boot(0x7000, 0xFF);
+  boot[0] = 0xE9, boot[1] = 0x03, boot[2] = 0x02;
+  EXPECT_EQ(files.front().file_name, "gap-0x000000.bin");
+  EXPECT_EQ(files[1].file_name, "bootloader.bin");
+  EXPECT_EQ(files[1].bytes, boot);
+  const auto& config = files.back();
+  ASSERT_EQ(config.file_name, "download.config");
+  EXPECT_EQ(std::string(config.bytes.begin(), config.bytes.end()),
+            "--flash_mode dio --flash_freq 40m --flash_size 4MB 0x0 gap-0x000000.bin 0x1000 bootloader.bin 0x8000 "
+            "partition-table.bin 0x8c00 gap-0x008c00.bin 0xf000 phy_init.bin 0x10000 "
+            "otadata.bin 0x12000 nvs.bin 0x20000 at_customize-table.bin 0x20c10 gap-0x020c10.bin 0x21000 mfg_nvs.bin "
+            "0x50000 gap-0x050000.bin 0x70000 fatfs.bin 0x100000 ota_0.bin 0x280000 ota_1.bin\n");
+  expect_round_trip(image, files, dir.path);
 }
 
 TEST(ImageSplit, RefusesWhatIsNotAnImage) {
