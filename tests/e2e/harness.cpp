@@ -175,6 +175,7 @@ class Session {
       if (ec) throw StepFailure{0, "flash: cannot copy " + src.string() + ": " + ec.message()};
       fs::permissions(flash_, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add);
     }
+    if (!t_.build.empty()) build_flash();
 
     struct termios tio {};
     if (::openpty(&master_, &slave_, nullptr, nullptr, nullptr) != 0)
@@ -199,6 +200,34 @@ class Session {
     for (const auto& [k, v] : vars)
       for (std::size_t p; (p = s.find(k)) != std::string::npos;) s.replace(p, std::strlen(k), v);
     return s;
+  }
+
+  // `build`: the flash file is what `espat image build` makes of the transcript's words.
+  void build_flash() {
+    std::vector<std::string> a{binary_path(), "image", "build", "-o", flash_.string()};
+    for (const auto& w : t_.build) a.push_back(substitute(w));
+    const fs::path log = dir_ / "build.log";
+    pid_t pid;
+    try {
+      pid = spawn_module(a, log.string(), log.string());
+    } catch (const std::runtime_error& e) {
+      throw StepFailure{0, std::string("build: ") + e.what()};
+    }
+    int st = 0;
+    const auto deadline = Clock::now() + scaled(Millis(30000));
+    while (::waitpid(pid, &st, WNOHANG) == 0) {
+      if (Clock::now() >= deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &st, 0);
+        throw StepFailure{0, "build: espat image build did not finish within 30 s"};
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      std::string cmd;
+      for (const auto& w : a) cmd += (cmd.empty() ? "" : " ") + w;
+      throw StepFailure{0, "build: `" + cmd + "` ended with " + describe_status(st) + ":\n" + read_file(log)};
+    }
   }
 
   std::vector<std::string> argv() const {

@@ -141,6 +141,13 @@ std::size_t error_line(const char* text) {
   return 0;
 }
 
+TEST(HarnessSelfTest, BuildLinesAddUp) {
+  Transcript t = parse_transcript("build 0x8000=${VECTORS}/a.bin\nbuild \"0x20000=${TMP}/b c.bin\"\nsend \"AT\"\n");
+  EXPECT_EQ(t.build, (std::vector<std::string>{"0x8000=${VECTORS}/a.bin", "0x20000=${TMP}/b c.bin"}));
+  EXPECT_FALSE(t.flash);
+  EXPECT_TRUE(parse_transcript("send \"AT\"\n").build.empty());
+}
+
 TEST(HarnessSelfTest, RejectsMalformedTranscripts) {
   EXPECT_EQ(error_line("send \"AT\r\n"), 1u);                 // unterminated string
   EXPECT_EQ(error_line("# c\nsend AT\n"), 2u);                 // bare word for a string
@@ -155,6 +162,9 @@ TEST(HarnessSelfTest, RejectsMalformedTranscripts) {
   EXPECT_EQ(error_line("send \"a\"\nargs --x\n"), 2u);         // header after a step
   EXPECT_EQ(error_line("send \"a\"\nnoready\n"), 2u);
   EXPECT_EQ(error_line("flash \"/tmp/x.bin\"\n"), 1u);         // needs vectors: or repo:
+  EXPECT_EQ(error_line("build\n"), 1u);                        // build needs words
+  EXPECT_EQ(error_line("flash \"vectors:x\"\nbuild 0x0=a\n"), 2u);  // one source for the flash
+  EXPECT_EQ(error_line("send \"a\"\nbuild 0x0=a\n"), 2u);       // header after a step
   EXPECT_EQ(error_line("ignore_rest\nsend \"a\"\n"), 2u);      // ignore_rest is last
   EXPECT_EQ(error_line("noready\nexit 2\nsend \"a\"\n"), 3u);  // nothing runs after exit
   EXPECT_EQ(error_line("exit two\n"), 1u);

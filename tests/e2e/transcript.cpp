@@ -1,5 +1,6 @@
 #include "transcript.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -240,6 +241,7 @@ Transcript parse_transcript(std::string_view text, std::string path) {
   Transcript t;
   t.path = std::move(path);
   bool args_seen = false;
+  std::size_t build_line = 0, flash_line = 0;
   std::size_t lineno = 0;
   std::size_t ignore_rest_line = 0;
   while (!text.empty()) {
@@ -280,6 +282,13 @@ Transcript parse_transcript(std::string_view text, std::string path) {
       if (f.rfind("vectors:", 0) != 0 && f.rfind("repo:", 0) != 0)
         throw ParseError(lineno, "flash: the source must start with vectors: or repo:");
       t.flash = f;
+      flash_line = lineno;
+    } else if (kw == "build") {
+      header();
+      auto words = c.rest_as_words();
+      if (words.empty()) throw ParseError(lineno, "build: give the ADDR=FILE pairs or --config FILE");
+      t.build.insert(t.build.end(), words.begin(), words.end());
+      build_line = lineno;
     } else if (kw == "noready") {
       header();
       c.end();
@@ -324,6 +333,8 @@ Transcript parse_transcript(std::string_view text, std::string path) {
       throw ParseError(lineno, "unknown directive '" + kw + "'");
     }
   }
+  if (build_line && flash_line)
+    throw ParseError(std::max(build_line, flash_line), "flash and build both make the flash file: use one");
   // After `exit`, the process is gone: only stderr checks make sense.
   bool exited = false;
   for (const Step& s : t.steps) {

@@ -58,6 +58,7 @@ struct Transcript {
   std::string path;                       // for messages
   std::vector<std::string> args{"--boot-ms", "20"};  // replaced by `args` lines
   std::optional<std::string> flash;       // "vectors:…" or "repo:…": copied to the flash path
+  std::vector<std::string> build;         // `build` words: `espat image build -o <flash path> WORDS`
   bool ready = true;                      // `noready` clears it
   bool ignore_rest = false;               // the transcript ended with `ignore_rest`
   std::vector<Step> steps;
