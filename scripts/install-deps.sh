@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(cmake make g++ pkg-config
           libasio-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
           libgtest-dev libgmock-dev
+          nlohmann-json3-dev libtomlplusplus-dev libcpp-httplib-dev
           clang libclang-rt-14-dev)   # clang + its runtime: the libFuzzer targets
 missing=()
 for p in "${packages[@]}"; do

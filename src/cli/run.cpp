@@ -13,6 +13,7 @@
 
 #include "cli/host_port.hpp"
 #include "module/module.hpp"
+#include "sim/world_file.hpp"
 #include "transport/port.hpp"
 
 namespace espat::cli {
@@ -70,6 +71,10 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   run->add_option("--boot-ms", o.boot_ms, "Time from reset to \"ready\" (default: 300)")
       ->type_name("MS")
       ->check(CLI::Range(0, 60000));
+  run->add_option("--world", o.world,
+                  "The radio world: a TOML file of APs, SmartConfig phones and DNS names "
+                  "(default: the embedded world, see README)")
+      ->type_name("FILE");
   run->callback([run, pty, &o] { o.pty = pty->count() > 0; });
   return run;
 }
@@ -87,10 +92,14 @@ int run(const RunOptions& o) {
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   // Declared before the module so that the module, which writes to the port, goes first.
   std::unique_ptr<transport::Port> port;
+  sim::World world;  // outlives the module, which is part of it
   std::unique_ptr<module::Module> module;
   try {
+    if (o.world.empty()) sim::load_world(world, sim::default_world_toml(), "(embedded world)");
+    else sim::load_world_file(world, o.world);
     module = std::make_unique<module::Module>(
-        io, module::Options{.flash_path = o.flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms});
+        io, module::Options{.flash_path = o.flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms,
+                            .world = &world});
     port = open_port(io, o, transport::PortOptions{o.baud_pacing, module->boot_line()});
   } catch (const std::exception& e) {
     fmt::print(stderr, "espat: {}\n", e.what());

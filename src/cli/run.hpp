@@ -16,6 +16,7 @@ struct RunOptions {
   bool stdio = false;
   bool baud_pacing = false;
   int boot_ms = 300;
+  std::string world;  // empty: the embedded default world
 };
 
 // Declares the subcommand and its options; they are read into opts.

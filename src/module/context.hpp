@@ -12,9 +12,12 @@
 #include "flash/factory_params.hpp"
 #include "flash/image.hpp"
 #include "flash/nvs.hpp"
+#include "sim/world.hpp"
 #include "transport/port.hpp"
 
 namespace espat::module {
+
+class Wifi;
 
 // AT+SAVETRANSLINK (spec 3.1.9), stored at once, acted on at boot by the TCP/IP work.
 struct TransLink {
@@ -49,6 +52,8 @@ class Context {
   virtual flash::nvs::Storage* mfg_nvs() = 0;      // manufacturing data, null if the image has none
   virtual void reload_mfg_nvs() = 0;               // after AT+SYSFLASH rewrote it
   virtual const flash::FactoryParams& factory() const = 0;
+  virtual Wifi& wifi() = 0;         // the module's station and softAP (spec 3.2)
+  virtual sim::World& world() = 0;  // the radio world the module shares with others
 
   // Saves a setting when AT+SYSSTORE=1, or always (spec 3.16). Unchanged values cost no write.
   virtual bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always = false) = 0;

@@ -1,18 +1,22 @@
 #include "module/module.hpp"
 
 #include <malloc.h>
+#include <filesystem>
 #include <spdlog/spdlog.h>
 
 #include <asio/steady_timer.hpp>
 
 #include "at/engine.hpp"
 #include "commands/basic.hpp"
+#include "commands/wifi.hpp"
 #include "flash/factory_params.hpp"
 #include "flash/image.hpp"
 #include "flash/nvs.hpp"
 #include "module/context.hpp"
 #include "module/rf_power.hpp"
 #include "module/settings.hpp"
+#include "module/wifi.hpp"
+#include "module/wifi_settings.hpp"
 
 namespace espat::module {
 
@@ -29,6 +33,25 @@ transport::LineConfig factory_line(const flash::FactoryParams& f) {
   // 8N1 with RTS flow control: CONFIG_AT_UART_DEFAULT_FLOW_CONTROL (reference §7.2).
   std::uint32_t baud = f.uart_baudrate >= 80 && f.uart_baudrate <= 5'000'000 ? std::uint32_t(f.uart_baudrate) : 115200;
   return {baud, 8, 1, 0, 1};
+}
+
+// The eFuse MAC of a real ESP32 is unique per chip; here it follows the flash file, so a module
+// keeps its MAC across runs and two flash files make two modules. Espressif's OUI 24:0a:c4.
+sim::Mac base_mac_for(const std::string& flash_path) {
+  std::error_code ec;
+  auto abs = std::filesystem::weakly_canonical(flash_path, ec).string();
+  if (ec) abs = flash_path;
+  std::uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : abs) h = (h ^ c) * 16777619u;
+  sim::Mac m{{0x24, 0x0a, 0xc4, std::uint8_t(h >> 16), std::uint8_t(h >> 8), std::uint8_t(h & 0xfe)}};
+  return m;
+}
+
+// Module k's softAP network: 127.(64 + k / 256).(k % 256).0/24, inside loopback (BRIEF
+// "Network model") and apart from the world's APs.
+sim::Subnet softap_subnet_for(int index) {
+  std::uint32_t base = (127u << 24) | std::uint32_t(64 + index / 256) << 16 | std::uint32_t(index % 256) << 8;
+  return {{base}, {0xffffff00u}};
 }
 
 std::unique_ptr<flash::nvs::Storage> open_store(flash::Region* region, const char* what) {
@@ -50,12 +73,20 @@ struct Module::Impl final : Context {
     nvs_store = open_store(nvs_region.get(), "nvs");
     reload_mfg_nvs();
     factory_ = flash::read_factory_params(image_);  // boot_line() needs them before boot()
+    if (!opts.world) {
+      own_world = std::make_unique<sim::World>();
+      opts.world = own_world.get();
+    }
+    wifi_ = std::make_unique<Wifi>(io, *this, *opts.world,
+                                   WifiIdentity{base_mac_for(opts.flash_path), softap_subnet_for(opts.index)});
     commands::register_basic(registry, *this);
+    commands::register_wifi(registry, *this);
   }
 
   // ---- life cycle ------------------------------------------------------------------------
   void boot() {
     boot_timer.cancel();
+    wifi_->stop();
     engine_.reset();
     engine_.set_deaf(true);
     load_state();
@@ -67,6 +98,7 @@ struct Module::Impl final : Context {
       if (ec) return;
       engine_.set_deaf(false);
       engine_.write("\r\nready\r\n");
+      wifi_->start();  // auto-connect reports come after "ready"
     });
   }
 
@@ -84,6 +116,9 @@ struct Module::Impl final : Context {
     st.sysmsg = load_sysmsg(*nvs_store);
     st.translink = load_translink(*nvs_store);
     st.wifi_power = wifi_power_level(factory_.max_tx_power);
+    auto& w = wifi_->settings();
+    w = wifi_->defaults();
+    load_wifi(*nvs_store, w);
   }
 
   // After the queued output (the command's OK) has left the port.
@@ -100,6 +135,8 @@ struct Module::Impl final : Context {
   flash::nvs::Storage& nvs() override { return *nvs_store; }
   flash::nvs::Storage* mfg_nvs() override { return mfg_store.get(); }
   const flash::FactoryParams& factory() const override { return factory_; }
+  Wifi& wifi() override { return *wifi_; }
+  sim::World& world() override { return *opts.world; }
 
   void reload_mfg_nvs() override {
     mfg_store.reset();
@@ -126,6 +163,7 @@ struct Module::Impl final : Context {
   }
   void deep_sleep(std::chrono::milliseconds ms) override {
     after_output([this, ms] {
+      wifi_->stop();
       boot_timer.expires_after(ms);
       boot_timer.async_wait([this](std::error_code ec) {
         if (!ec) boot();
@@ -156,6 +194,8 @@ struct Module::Impl final : Context {
   std::unique_ptr<flash::Region> nvs_region, mfg_region;
   std::unique_ptr<flash::nvs::Storage> nvs_store, mfg_store;
   flash::FactoryParams factory_;
+  std::unique_ptr<sim::World> own_world;
+  std::unique_ptr<Wifi> wifi_;
   at::Registry registry;
   at::Engine engine_;
   transport::Port* port = nullptr;
@@ -182,6 +222,7 @@ void Module::start(transport::Port& port) {
 
 void Module::shutdown() {
   impl_->boot_timer.cancel();
+  impl_->wifi_->stop();
   impl_->engine_.set_deaf(true);
   impl_->image_.sync();
 }

@@ -5,6 +5,7 @@
 
 #include <asio/io_context.hpp>
 
+#include "sim/world.hpp"
 #include "transport/port.hpp"
 
 namespace espat::module {
@@ -13,6 +14,8 @@ struct Options {
   std::string flash_path = "espat-flash.bin";
   bool baud_pacing = false;
   int boot_ms = 300;  // time from reset to "ready", as a real module takes about that long
+  sim::World* world = nullptr;  // shared by the modules of a process; null: a world of its own
+  int index = 0;                // the module's number in the process (its softAP network)
 };
 
 class Module {

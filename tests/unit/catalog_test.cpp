@@ -8,6 +8,7 @@
 
 #include "commands/basic.hpp"
 #include "commands/catalog.hpp"
+#include "commands/wifi.hpp"
 
 using namespace espat;
 
@@ -22,6 +23,8 @@ struct NoContext final : module::Context {
   flash::nvs::Storage* mfg_nvs() override { no(); }
   void reload_mfg_nvs() override { no(); }
   const flash::FactoryParams& factory() const override { no(); }
+  module::Wifi& wifi() override { no(); }
+  sim::World& world() override { no(); }
   bool save(std::string_view, std::string_view, const flash::nvs::Value&, bool) override { no(); }
   void set_uart(const transport::LineConfig&) override { no(); }
   void restart() override { no(); }
@@ -37,6 +40,7 @@ at::Registry full_registry() {
   static NoContext ctx;
   at::Registry r;
   commands::register_basic(r, ctx);
+  commands::register_wifi(r, ctx);
   return r;
 }
 

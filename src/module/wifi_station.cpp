@@ -1,0 +1,191 @@
+// The module's Wi-Fi life cycle and its station: joining (AT+CWJAP, auto-connect), losing the
+// link and reconnecting (AT+CWRECONNCFG), scanning (AT+CWLAP). Spec 3.2.3-3.2.9, 3.2.15.
+#include <algorithm>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include "module/context.hpp"
+#include "module/wifi.hpp"
+
+namespace espat::module {
+
+using namespace std::chrono_literals;
+
+Wifi::Wifi(asio::io_context& io, Context& ctx, sim::World& world, WifiIdentity id)
+    : io_(io), ctx_(ctx), world_(world), id_(id), s_(defaults()), timer_(io) {}
+
+Wifi::~Wifi() {
+  *alive_ = false;
+  stop();
+}
+
+WifiSettings Wifi::defaults() const {
+  WifiSettings d;
+  d.sta_mac = id_.base_mac;
+  d.ap_mac = id_.base_mac.plus(1);
+  d.ap_ip = {id_.softap_subnet.host(1), id_.softap_subnet.host(1), id_.softap_subnet.mask};
+  const auto& f = ctx_.factory();
+  d.country = f.country_code;
+  d.start_channel = f.start_channel;
+  d.channel_count = f.channel_num;
+  return d;
+}
+
+void Wifi::start() {
+  state_ = StationState::Idle;
+  apply_softap();
+  if (station_on() && s_.autoconn && s_.station) start_background(true);
+}
+
+void Wifi::stop() {
+  ++gen_;
+  timer_.cancel();
+  world_.leave(*this);
+  world_.stop_smartconfig(*this);
+  world_.stop_wps(*this);
+  world_.mdns_unregister(this);
+  link_.reset();
+  state_ = StationState::Idle;
+  target_ssid_.clear();
+  if (softap_published_) world_.remove_ap(softap_id());
+  softap_published_ = false;
+  clients_.clear();
+}
+
+void Wifi::set_mode(int mode, bool auto_connect) {
+  const int old = s_.initialized ? s_.mode : 0;
+  s_.mode = mode;
+  if ((old & 1) && !(mode & 1)) {
+    ++gen_;
+    timer_.cancel();
+    lose_link(true);
+    world_.stop_smartconfig(*this);
+    world_.stop_wps(*this);
+    state_ = StationState::Idle;
+  }
+  apply_softap();
+  if (!(old & 1) && (mode & 1) && auto_connect && s_.station) start_background(true);
+}
+
+sim::JoinRequest Wifi::request(const StationConfig& c) const {
+  return {c.ssid, c.password, c.bssid, c.pci_en, c.scan_mode == 1, c.pmf, c.eap};
+}
+
+asio::awaitable<sim::JoinError> Wifi::join(StationConfig cfg, std::chrono::seconds timeout) {
+  const auto gen = ++gen_;
+  timer_.cancel();
+  lose_link(true);
+  co_return co_await attempt(std::move(cfg), timeout, gen);
+}
+
+asio::awaitable<sim::JoinError> Wifi::attempt(StationConfig cfg, std::chrono::milliseconds timeout, std::uint64_t gen) {
+  auto alive = alive_;
+  target_ssid_ = cfg.ssid;
+  state_ = StationState::Connecting;
+  const auto req = request(cfg);
+  const auto plan = world_.plan_join(req);
+  timer_.expires_after(std::min(plan.delay, timeout));
+  std::error_code ec;
+  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (!*alive || gen != gen_) co_return sim::JoinError::Failed;  // superseded: the caller is told nothing
+  if (plan.delay > timeout) {
+    state_ = StationState::Disconnected;
+    co_return sim::JoinError::Timeout;
+  }
+  sim::JoinError error = sim::JoinError::None;
+  auto lease = world_.join(*this, req, plan.ap_id, error);
+  if (!lease) {
+    state_ = StationState::Disconnected;
+    co_return error;
+  }
+  link_ = Link{*world_.find_ap(plan.ap_id), *lease};
+  state_ = StationState::ConnectedNoIp;
+  report("WIFI CONNECTED\r\n");
+  state_ = StationState::GotIp;
+  report("WIFI GOT IP\r\n");
+  co_return sim::JoinError::None;
+}
+
+void Wifi::start_background(bool first_attempt_now) {
+  const auto gen = ++gen_;
+  timer_.cancel();
+  asio::co_spawn(io_, background(gen, first_attempt_now), asio::detached);
+}
+
+asio::awaitable<void> Wifi::background(std::uint64_t gen, bool first_attempt_now) {
+  auto alive = alive_;
+  for (int tries = 0;; ++tries) {
+    if (!first_attempt_now || tries > 0) {
+      // AT+CWRECONNCFG (3.2.6): interval 0 never reconnects; count 0 tries for ever.
+      if (s_.reconn_interval == 0 || (s_.reconn_count > 0 && tries >= s_.reconn_count)) co_return;
+      state_ = StationState::Disconnected;
+      timer_.expires_after(std::chrono::seconds(s_.reconn_interval));
+      std::error_code ec;
+      co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!*alive || gen != gen_) co_return;
+    }
+    if (!s_.station || !station_on()) co_return;
+    auto error = co_await attempt(*s_.station, 15s, gen);
+    if (!*alive || gen != gen_ || error == sim::JoinError::None) co_return;
+  }
+}
+
+void Wifi::disconnect() {
+  ++gen_;
+  timer_.cancel();
+  const bool was = link_.has_value() || state_ == StationState::Connecting;
+  lose_link(true);
+  if (was) state_ = StationState::Disconnected;
+}
+
+void Wifi::lose_link(bool report_it) {
+  world_.leave(*this);
+  if (!link_) return;
+  link_.reset();
+  state_ = StationState::Disconnected;
+  if (report_it) report("WIFI DISCONNECT\r\n");
+}
+
+void Wifi::link_lost() {
+  if (!link_) return;
+  link_.reset();
+  state_ = StationState::Disconnected;
+  report("WIFI DISCONNECT\r\n");
+  if (station_on() && s_.station && s_.reconn_interval > 0) start_background(false);
+}
+
+IpConfig Wifi::station_ip() const {
+  if (s_.sta_static && !(s_.dhcp & 1)) return *s_.sta_static;
+  if (link_) return {link_->lease.ip, link_->lease.gateway, link_->lease.netmask};
+  return {};
+}
+
+std::string Wifi::target_ssid() const { return link_ ? link_->ap.ssid : target_ssid_; }
+
+asio::awaitable<std::vector<sim::Ap>> Wifi::scan(int channel) {
+  auto alive = alive_;
+  asio::steady_timer t(io_);
+  t.expires_after(channel ? std::max(world_.scan_time / 13, 10ms) : world_.scan_time);
+  std::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  std::vector<sim::Ap> seen;
+  if (!*alive) co_return seen;
+  const int first = s_.start_channel, last = s_.start_channel + s_.channel_count - 1;
+  for (const sim::Ap* ap : world_.scan(channel)) {
+    if (ap->owner == this) continue;  // a radio does not hear its own beacon
+    if (ap->channel < first || ap->channel > last) continue;  // outside the country's channels
+    seen.push_back(*ap);
+    if (ap->hidden) seen.back().ssid.clear();
+  }
+  co_return seen;
+}
+
+void Wifi::report(std::string_view line) {
+  if (*alive_) ctx_.engine().report(std::string(line));  // not while the module is torn down
+}
+
+}  // namespace espat::module

@@ -1,0 +1,233 @@
+#include "sim/world.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace espat::sim {
+
+namespace {
+constexpr std::array<const char*, kSecurityCount> kSecurityNames = {
+    "OPEN", "WEP", "WPA_PSK", "WPA2_PSK", "WPA_WPA2_PSK", "WPA2_ENTERPRISE", "WPA3_PSK", "WPA2_WPA3_PSK", "WAPI_PSK", "OWE"};
+
+bool password_matches(const Ap& ap, const JoinRequest& r) {
+  switch (ap.security) {
+    case Security::Open:
+    case Security::Owe: return true;
+    case Security::Wpa2Enterprise: return false;  // needs AT+CWJEAP
+    default: return r.password == ap.password;
+  }
+}
+
+bool eap_matches(const Ap& ap, const EapAccount& a) {
+  return std::any_of(ap.eap.begin(), ap.eap.end(), [&](const EapAccount& e) {
+    if (e.method != a.method || e.identity != a.identity) return false;
+    return a.method == 0 || (e.username == a.username && e.password == a.password);  // TLS: certificates only
+  });
+}
+}  // namespace
+
+const char* security_name(Security s) { return kSecurityNames[std::size_t(s)]; }
+
+std::optional<Security> security_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kSecurityNames.size(); ++i)
+    if (name == kSecurityNames[i]) return Security(i);
+  return std::nullopt;
+}
+
+Ap* World::find_ap(std::string_view id) {
+  auto it = std::find_if(aps_.begin(), aps_.end(), [&](const Ap& a) { return a.id == id; });
+  return it == aps_.end() ? nullptr : &*it;
+}
+
+const Ap* World::find_ap_by_bssid(const Mac& bssid) const {
+  auto it = std::find_if(aps_.begin(), aps_.end(), [&](const Ap& a) { return a.bssid == bssid; });
+  return it == aps_.end() ? nullptr : &*it;
+}
+
+bool World::add_ap(Ap ap) {
+  if (ap.id.empty() || find_ap(ap.id) || find_ap_by_bssid(ap.bssid)) return false;
+  aps_.push_back(std::move(ap));
+  changed("ap added");
+  return true;
+}
+
+bool World::update_ap(const Ap& ap) {
+  Ap* cur = find_ap(ap.id);
+  if (!cur) return false;
+  if (const Ap* other = find_ap_by_bssid(ap.bssid); other && other != cur) return false;
+  const bool restart = !ap.up || ap.ssid != cur->ssid || ap.security != cur->security ||
+                       ap.password != cur->password || ap.channel != cur->channel || ap.bssid != cur->bssid;
+  *cur = ap;
+  if (restart) drop_all(ap.id);
+  changed("ap changed");
+  return true;
+}
+
+bool World::remove_ap(std::string_view id) {
+  auto it = std::find_if(aps_.begin(), aps_.end(), [&](const Ap& a) { return a.id == id; });
+  if (it == aps_.end()) return false;
+  std::string keep(id);
+  drop_all(keep);
+  aps_.erase(std::find_if(aps_.begin(), aps_.end(), [&](const Ap& a) { return a.id == keep; }));
+  changed("ap removed");
+  return true;
+}
+
+std::vector<const Ap*> World::scan(int channel) const {
+  std::vector<const Ap*> seen;
+  for (const auto& ap : aps_)
+    if (ap.up && (channel == 0 || ap.channel == channel)) seen.push_back(&ap);
+  return seen;
+}
+
+JoinPlan World::plan_join(const JoinRequest& r) const {
+  std::vector<const Ap*> candidates;
+  for (const auto& ap : aps_)
+    if (ap.up && ap.ssid == r.ssid && (!r.bssid || *r.bssid == ap.bssid)) candidates.push_back(&ap);
+  // pci_en=1 leaves out OPEN and WEP APs (spec 3.2.5): for the station they are not there.
+  if (r.pci_en)
+    std::erase_if(candidates, [](const Ap* a) { return a->security == Security::Open || a->security == Security::Wep; });
+  JoinPlan plan;
+  if (candidates.empty()) {
+    plan.error = JoinError::NotFound;
+    plan.delay = scan_time;  // a full scan, then "no AP found"
+    return plan;
+  }
+  const Ap* ap = candidates.front();
+  if (r.strongest)
+    ap = *std::max_element(candidates.begin(), candidates.end(), [](const Ap* a, const Ap* b) { return a->rssi < b->rssi; });
+  plan.ap_id = ap->id;
+  plan.delay = ap->join_time;
+  if (ap->fault == "timeout") {
+    plan.error = JoinError::Timeout;
+    plan.delay = std::chrono::milliseconds::max();
+    return plan;
+  }
+  const bool needs_pmf = (ap->pmf & 2) || ap->security == Security::Wpa3Psk;
+  const bool pmf_clash = (needs_pmf && r.pmf == 0) || ((r.pmf & 2) && (ap->pmf & 1) == 0);
+  const auto stations = std::count_if(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.ap_id == ap->id; });
+  if (ap->fault == "reject" || ap->security == Security::WapiPsk || pmf_clash || stations >= ap->max_stations)
+    plan.error = JoinError::Failed;
+  else if (r.eap ? ap->security != Security::Wpa2Enterprise || !eap_matches(*ap, *r.eap) : !password_matches(*ap, r))
+    plan.error = ap->security == Security::Wpa2Enterprise && !r.eap ? JoinError::Failed : JoinError::WrongPassword;
+  return plan;
+}
+
+std::optional<Lease> World::join(Station& sta, const JoinRequest& r, const std::string& ap_id, JoinError& error) {
+  auto plan = plan_join(JoinRequest{r.ssid, r.password, find_ap(ap_id) ? std::optional(find_ap(ap_id)->bssid) : std::nullopt,
+                                    r.pci_en, r.strongest, r.pmf, r.eap});
+  leave(sta);
+  error = plan.error;
+  if (error != JoinError::None) return std::nullopt;
+  Ap* ap = find_ap(ap_id);
+  auto lease = lease_for(*ap, sta.station_mac());
+  if (!lease) {
+    error = JoinError::Failed;
+    return std::nullopt;
+  }
+  assoc_.push_back({&sta, sta.station_mac(), ap->id, *lease});
+  if (ap->owner) ap->owner->station_joined(sta.station_mac(), lease->ip);
+  changed("station joined");
+  return lease;
+}
+
+std::optional<Lease> World::join_foreign(std::string_view ap_id, const Mac& mac, std::string_view password, JoinError& error) {
+  Ap* ap = find_ap(ap_id);
+  if (!ap || !ap->up) {
+    error = JoinError::NotFound;
+    return std::nullopt;
+  }
+  JoinRequest r{ap->ssid, std::string(password), ap->bssid};
+  auto plan = plan_join(r);
+  error = plan.error;
+  if (error != JoinError::None) return std::nullopt;
+  std::erase_if(assoc_, [&](const Association& a) { return !a.station && a.mac == mac; });
+  auto lease = lease_for(*ap, mac);
+  if (!lease) {
+    error = JoinError::Failed;
+    return std::nullopt;
+  }
+  assoc_.push_back({nullptr, mac, ap->id, *lease});
+  if (ap->owner) ap->owner->station_joined(mac, lease->ip);
+  changed("station joined");
+  return lease;
+}
+
+std::optional<Lease> World::lease_for(Ap& ap, const Mac& mac) {
+  if (ap.owner) return ap.owner->next_lease(mac);
+  const auto& n = ap.net;
+  for (std::uint32_t host = n.pool_first; host <= n.pool_last; ++host) {
+    Ipv4 ip = n.subnet.host(host);
+    bool taken = std::any_of(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.ap_id == ap.id && a.lease.ip == ip; });
+    if (!taken) return Lease{ip, n.gateway, n.subnet.mask, n.dns, n.lease_minutes};
+  }
+  return std::nullopt;
+}
+
+void World::leave(Station& sta) {
+  auto it = std::find_if(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.station == &sta; });
+  if (it != assoc_.end()) drop(it, false);
+}
+
+bool World::kick(std::string_view ap_id, const Mac& mac) {
+  auto it = std::find_if(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.ap_id == ap_id && a.mac == mac; });
+  if (it == assoc_.end()) return false;
+  drop(it, true);
+  return true;
+}
+
+const Association* World::association_of(const Station& sta) const {
+  auto it = std::find_if(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.station == &sta; });
+  return it == assoc_.end() ? nullptr : &*it;
+}
+
+void World::drop(std::vector<Association>::iterator it, bool notify_station) {
+  Association gone = *it;
+  assoc_.erase(it);
+  if (Ap* ap = find_ap(gone.ap_id); ap && ap->owner) ap->owner->station_left(gone.mac);
+  if (notify_station && gone.station) gone.station->link_lost();
+  changed("station left");
+}
+
+void World::drop_all(std::string_view ap_id) {
+  for (;;) {
+    auto it = std::find_if(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.ap_id == ap_id; });
+    if (it == assoc_.end()) return;
+    drop(it, true);
+  }
+}
+
+int World::trigger_smartconfig(std::string_view phone_id) {
+  auto phone = std::find_if(phones_.begin(), phones_.end(), [&](const SmartPhone& p) { return p.id == phone_id; });
+  if (phone == phones_.end()) return -1;
+  SmartPhone p = *phone;
+  auto listeners = smart_;  // a listener may stop listening while it runs
+  for (auto& [sta, f] : listeners) f(p);
+  return int(listeners.size());
+}
+
+int World::push_wps(std::string_view ap_id) {
+  const Ap* ap = find_ap(ap_id);
+  if (!ap || !ap->up || !ap->wps) return -1;
+  Ap copy = *ap;
+  auto listeners = wps_;
+  for (auto& [sta, f] : listeners)
+    if (f(copy)) return 1;  // PBC gives the credentials to one enrollee
+  return 0;
+}
+
+std::optional<Ipv4> World::resolve(std::string_view name) const {
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string n = lower(name);
+  for (const auto& [k, v] : dns_)
+    if (lower(k) == n) return v;
+  for (const auto& [owner, e] : mdns_)
+    if (lower(e.host) + ".local" == n && !e.ip.is_zero()) return e.ip;
+  return std::nullopt;
+}
+
+}  // namespace espat::sim

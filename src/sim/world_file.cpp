@@ -1,0 +1,257 @@
+#include "sim/world_file.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace espat::sim {
+
+namespace {
+// toml++ keeps each node's position; every error names the line of the node at fault.
+struct Reader {
+  std::string source;
+
+  [[noreturn]] void fail(const toml::node& at, std::string_view what) const {
+    throw WorldError(fmt::format("{}:{}: {}", source, at.source().begin.line, what));
+  }
+
+  // Every key must be known: a typo is an error, not a silent default.
+  void only(const toml::table& t, std::initializer_list<std::string_view> keys) const {
+    for (const auto& [k, v] : t) {
+      if (std::find(keys.begin(), keys.end(), k.str()) == keys.end()) fail(v, fmt::format("unknown key \"{}\"", k.str()));
+    }
+  }
+
+  std::optional<std::string> str(const toml::table& t, std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) fail(*n, fmt::format("\"{}\" must be a string", key));
+    return n->value<std::string>();
+  }
+  std::optional<std::int64_t> integer(const toml::table& t, std::string_view key, std::int64_t min, std::int64_t max) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) fail(*n, fmt::format("\"{}\" must be an integer", key));
+    auto v = *n->value<std::int64_t>();
+    if (v < min || v > max) fail(*n, fmt::format("\"{}\" = {} is out of range [{}, {}]", key, v, min, max));
+    return v;
+  }
+  std::optional<bool> boolean(const toml::table& t, std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) fail(*n, fmt::format("\"{}\" must be true or false", key));
+    return n->value<bool>();
+  }
+  template <class T, class Parse>
+  std::optional<T> parsed(const toml::table& t, std::string_view key, Parse parse, std::string_view expect) const {
+    auto s = str(t, key);
+    if (!s) return std::nullopt;
+    auto v = parse(*s);
+    if (!v) fail(*t.get(key), fmt::format("\"{}\" = \"{}\" is not {}", key, *s, expect));
+    return *v;
+  }
+
+  std::optional<int> cipher(const toml::table& t, std::string_view key) const {
+    static constexpr std::string_view names[] = {"NONE", "WEP40", "WEP104", "TKIP", "CCMP", "TKIP_CCMP", "AES_CMAC128", "UNKNOWN"};
+    return parsed<int>(t, key, [](const std::string& s) -> std::optional<int> {
+      for (int i = 0; i < 8; ++i) if (s == names[i]) return i;
+      return std::nullopt;
+    }, "a cipher (NONE, WEP40, WEP104, TKIP, CCMP, TKIP_CCMP, AES_CMAC128, UNKNOWN)");
+  }
+
+  int phy(const toml::table& t) const {
+    auto s = str(t, "phy");
+    if (!s) return 7;
+    int bits = 0;
+    for (char c : *s) {
+      int bit = c == 'b' ? 1 : c == 'g' ? 2 : c == 'n' ? 4 : 0;
+      if (!bit) fail(*t.get("phy"), fmt::format("\"phy\" = \"{}\": use the letters b, g and n", *s));
+      bits |= bit;
+    }
+    return bits;
+  }
+
+  EapAccount eap(const toml::node& n) const {
+    const auto* t = n.as_table();
+    if (!t) fail(n, "an eap account is a table: { method = \"PEAP\", identity = ..., username = ..., password = ... }");
+    only(*t, {"method", "identity", "username", "password"});
+    EapAccount a;
+    a.method = parsed<int>(*t, "method", [](const std::string& s) -> std::optional<int> {
+      if (s == "TLS") return 0;
+      if (s == "PEAP") return 1;
+      if (s == "TTLS") return 2;
+      return std::nullopt;
+    }, "TLS, PEAP or TTLS").value_or(1);
+    a.identity = str(*t, "identity").value_or("");
+    a.username = str(*t, "username").value_or("");
+    a.password = str(*t, "password").value_or("");
+    if (a.identity.empty()) fail(n, "an eap account needs an identity");
+    return a;
+  }
+
+  Ap ap(const toml::table& t, int index) const {
+    only(t, {"id", "ssid", "bssid", "channel", "rssi", "security", "password", "eap", "pairwise_cipher", "group_cipher",
+             "phy", "wps", "hidden", "up", "pmf", "max_stations", "subnet", "gateway", "dns", "lease_minutes",
+             "pool", "join_ms", "fault"});
+    Ap ap;
+    auto ssid = str(t, "ssid");
+    if (!ssid) fail(t, "an [[ap]] needs an ssid");
+    if (ssid->empty() || ssid->size() > 32) fail(*t.get("ssid"), "an SSID is 1 to 32 bytes");
+    ap.ssid = *ssid;
+    ap.id = str(t, "id").value_or(ap.ssid);
+    // A made-up, locally administered BSSID when none is given: 1a:00:00:00:00:<n>.
+    ap.bssid = parsed<Mac>(t, "bssid", Mac::parse, "a MAC address like \"aa:bb:cc:dd:ee:ff\"")
+                   .value_or(Mac{{0x1a, 0, 0, 0, std::uint8_t(index >> 8), std::uint8_t(index)}});
+    ap.channel = int(integer(t, "channel", 1, 14).value_or(1));
+    ap.rssi = int(integer(t, "rssi", -100, 0).value_or(-50));
+    ap.security = parsed<Security>(t, "security", security_from_name,
+                                   "one of OPEN, WEP, WPA_PSK, WPA2_PSK, WPA_WPA2_PSK, WPA2_ENTERPRISE, WPA3_PSK, "
+                                   "WPA2_WPA3_PSK, WAPI_PSK, OWE").value_or(Security::Wpa2Psk);
+    ap.password = str(t, "password").value_or("");
+    const bool psk = ap.security != Security::Open && ap.security != Security::Owe && ap.security != Security::Wpa2Enterprise;
+    if (psk && ap.security != Security::Wep && (ap.password.size() < 8 || ap.password.size() > 63))
+      fail(t.get("password") ? *t.get("password") : static_cast<const toml::node&>(t),
+           fmt::format("{} needs a password of 8 to 63 bytes", security_name(ap.security)));
+    if (ap.security == Security::Wep && ap.password.size() != 5 && ap.password.size() != 13)
+      fail(t, "WEP needs a password of 5 or 13 bytes");
+    if (const toml::node* e = t.get("eap")) {
+      const auto* arr = e->as_array();
+      if (!arr) fail(*e, "\"eap\" is an array of accounts");
+      for (const auto& n : *arr) ap.eap.push_back(eap(n));
+    }
+    if (ap.security == Security::Wpa2Enterprise && ap.eap.empty()) fail(t, "a WPA2_ENTERPRISE AP needs eap accounts");
+    const int default_cipher = ap.security == Security::Open || ap.security == Security::Owe ? 0
+                               : ap.security == Security::Wep ? 1 : 4;
+    ap.pairwise_cipher = cipher(t, "pairwise_cipher").value_or(default_cipher);
+    ap.group_cipher = cipher(t, "group_cipher").value_or(default_cipher);
+    ap.bgn = phy(t);
+    ap.wps = boolean(t, "wps").value_or(false);
+    ap.hidden = boolean(t, "hidden").value_or(false);
+    ap.up = boolean(t, "up").value_or(true);
+    ap.pmf = int(integer(t, "pmf", 0, 3).value_or(ap.security == Security::Wpa3Psk ? 3 : 1));
+    ap.max_stations = int(integer(t, "max_stations", 1, 255).value_or(10));
+    ap.net.subnet = parsed<Subnet>(t, "subnet", Subnet::parse, "a subnet like \"127.10.1.0/24\"")
+                        .value_or(Subnet{{(127u << 24) | (10u << 16) | std::uint32_t(index + 1) << 8}, {0xffffff00u}});
+    ap.net.gateway = parsed<Ipv4>(t, "gateway", Ipv4::parse, "an IPv4 address").value_or(ap.net.subnet.host(1));
+    if (!ap.net.subnet.contains(ap.net.gateway)) fail(*t.get("gateway"), "the gateway is outside the subnet");
+    ap.net.dns = {ap.net.gateway};
+    if (const toml::node* d = t.get("dns")) {
+      const auto* arr = d->as_array();
+      if (!arr) fail(*d, "\"dns\" is an array of IPv4 addresses");
+      ap.net.dns.clear();
+      for (const auto& n : *arr) {
+        auto ip = n.is_string() ? Ipv4::parse(*n.value<std::string>()) : std::nullopt;
+        if (!ip) fail(n, "a DNS server is an IPv4 address string");
+        ap.net.dns.push_back(*ip);
+      }
+    }
+    ap.net.lease_minutes = int(integer(t, "lease_minutes", 1, 2880).value_or(120));
+    if (const toml::node* p = t.get("pool")) {
+      const auto* arr = p->as_array();
+      if (!arr || arr->size() != 2 || !(*arr)[0].is_integer() || !(*arr)[1].is_integer())
+        fail(*p, "\"pool\" is [first, last], host numbers inside the subnet");
+      ap.net.pool_first = std::uint32_t(*(*arr)[0].value<std::int64_t>());
+      ap.net.pool_last = std::uint32_t(*(*arr)[1].value<std::int64_t>());
+      if (ap.net.pool_first < 1 || ap.net.pool_first > ap.net.pool_last || ap.net.pool_last >= ~ap.net.subnet.mask.v)
+        fail(*p, "the pool must be inside the subnet, first <= last");
+    }
+    ap.join_time = std::chrono::milliseconds(integer(t, "join_ms", 0, 600000).value_or(200));
+    ap.fault = str(t, "fault").value_or("");
+    if (!ap.fault.empty() && ap.fault != "timeout" && ap.fault != "reject")
+      fail(*t.get("fault"), "\"fault\" is \"timeout\" or \"reject\"");
+    return ap;
+  }
+
+  SmartPhone phone(const toml::table& t, int index) const {
+    only(t, {"id", "type", "ssid", "password", "bssid", "reserved_data", "key"});
+    SmartPhone p;
+    p.id = str(t, "id").value_or(fmt::format("phone{}", index + 1));
+    p.type = parsed<int>(t, "type", [](const std::string& s) -> std::optional<int> {
+      if (s == "ESPTOUCH") return 1;
+      if (s == "AIRKISS") return 2;
+      if (s == "ESPTOUCH_V2") return 4;
+      return std::nullopt;
+    }, "ESPTOUCH, AIRKISS or ESPTOUCH_V2").value_or(1);
+    auto ssid = str(t, "ssid");
+    if (!ssid) fail(t, "a [[smartconfig]] phone needs the ssid it sends");
+    p.ssid = *ssid;
+    p.password = str(t, "password").value_or("");
+    p.bssid = parsed<Mac>(t, "bssid", Mac::parse, "a MAC address");
+    p.reserved_data = str(t, "reserved_data").value_or("");
+    p.key = str(t, "key").value_or("");
+    if (!p.key.empty() && p.key.size() != 16) fail(*t.get("key"), "an ESP-TOUCH v2 key is 16 bytes");
+    return p;
+  }
+
+  void load(World& w, const toml::table& root) const {
+    only(root, {"world", "ap", "smartconfig", "dns"});
+    if (const auto* n = root.get("world")) {
+      const auto* t = n->as_table();
+      if (!t) fail(*n, "[world] is a table");
+      only(*t, {"scan_ms"});
+      w.scan_time = std::chrono::milliseconds(integer(*t, "scan_ms", 0, 60000).value_or(500));
+    }
+    if (const auto* n = root.get("ap")) {
+      const auto* arr = n->as_array();
+      if (!arr) fail(*n, "APs are written [[ap]]");
+      int i = 0;
+      for (const auto& e : *arr) {
+        if (!e.is_table()) fail(e, "APs are written [[ap]]");
+        Ap a = ap(*e.as_table(), i++);
+        if (w.find_ap(a.id)) fail(e, fmt::format("a second AP with the id \"{}\" (give it an id)", a.id));
+        if (w.find_ap_by_bssid(a.bssid)) fail(e, fmt::format("a second AP with the BSSID {}", a.bssid.str()));
+        w.add_ap(std::move(a));
+      }
+    }
+    if (const auto* n = root.get("smartconfig")) {
+      const auto* arr = n->as_array();
+      if (!arr) fail(*n, "phones are written [[smartconfig]]");
+      int i = 0;
+      for (const auto& e : *arr) {
+        if (!e.is_table()) fail(e, "phones are written [[smartconfig]]");
+        w.phones().push_back(phone(*e.as_table(), i++));
+      }
+    }
+    if (const auto* n = root.get("dns")) {
+      const auto* t = n->as_table();
+      if (!t) fail(*n, "[dns] is a table of name = \"address\"");
+      for (const auto& [k, v] : *t) {
+        auto ip = v.is_string() ? Ipv4::parse(*v.value<std::string>()) : std::nullopt;
+        if (!ip) fail(v, fmt::format("\"{}\" must map to an IPv4 address string", k.str()));
+        w.dns()[std::string(k.str())] = *ip;
+      }
+    }
+  }
+};
+}  // namespace
+
+void load_world(World& world, std::string_view text, std::string_view source) {
+  Reader r{std::string(source)};
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw WorldError(fmt::format("{}:{}: {}", source, e.source().begin.line, e.description()));
+  }
+  r.load(world, root);
+}
+
+void load_world_file(World& world, const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw WorldError(path + ": cannot read the world file");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  load_world(world, ss.str(), path);
+}
+
+std::string_view default_world_toml() {
+  // src/sim/default_world.toml, made into a string literal by CMake.
+  static constexpr std::string_view text =
+#include "sim/default_world.inc"
+      ;
+  return text;
+}
+
+}  // namespace espat::sim
