@@ -66,6 +66,7 @@ void Wifi::set_mode(int mode, bool auto_connect) {
     world_.stop_smartconfig(*this);
     world_.stop_wps(*this);
     state_ = StationState::Idle;
+    target_ssid_.clear();
   }
   apply_softap();
   if (!(old & 1) && (mode & 1) && auto_connect && s_.station) start_background(true);
