@@ -1,5 +1,7 @@
 // libFuzzer: the partition-table parser and the image validation FlashImage runs on every file
-// it opens (a user may point espat at any file). Neither may crash, hang or read out of bounds.
+// it opens (a user may point espat at any file), and `espat image info` on the input as a single
+// bin (partition table, legacy factory_param, F1 F1 PKI, 27 95 ble_data...). None may crash,
+// hang, read out of bounds or throw anything but their own errors.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +9,7 @@
 
 #include "flash/factory_params.hpp"
 #include "flash/image.hpp"
+#include "flash/image_info.hpp"
 #include "flash/partition_table.hpp"
 
 using namespace espat::flash;
@@ -52,7 +55,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const FormatError&) {
   }
 
-  // 2. An image: the first 0xC00 input bytes are the primary table at 0x8000, the rest lands at
+  // 2. `espat image info FILE` and `--json` on the input.
+  try {
+    const auto info = describe_bin(in, "fuzz.bin");
+    (void)format_bin_info(info);
+    (void)json_text(info, 2);
+  } catch (const ImageError&) {
+  }
+
+  // 3. An image: the first 0xC00 input bytes are the primary table at 0x8000, the rest lands at
   //    0x20000 (where at_customize usually is) so the secondary table and factory_param paths run.
   Region& flash = shared_flash();
   const auto primary = in.first(std::min(size, kPartitionTableSize));

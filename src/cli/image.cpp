@@ -56,7 +56,7 @@ CLI::App* add_image_command(CLI::App& app) {
     c->callback(guarded("info", [o] {
       const auto bytes = read_input_file(o->file);
       const auto info = describe_bin(bytes, o->file);
-      if (o->json) fmt::print("{}\n", info.dump(2));
+      if (o->json) fmt::print("{}\n", json_text(info, 2));
       else fmt::print("{}", format_bin_info(info));
     }));
   }

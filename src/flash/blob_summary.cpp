@@ -67,6 +67,10 @@ bool printable_text(std::span<const std::uint8_t> b) {
 
 }  // namespace
 
+std::string json_text(const json& value, int indent) {
+  return value.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 std::string pem_label(std::span<const std::uint8_t> b) {
   const std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   const auto p = s.find("-----BEGIN ");
@@ -131,7 +135,7 @@ std::string blob_text(const json& b, const std::string& indent) {
   if (b.contains("private_key"))
     out += fmt::format(", {} private key of {} bits", b["private_key"]["algorithm"].get<std::string>(),
                        b["private_key"]["bits"].get<int>());
-  else if (b.contains("text")) out += ": " + json(b["text"]).dump();
+  else if (b.contains("text")) out += ": " + json_text(b["text"]);
   else if (!b.contains("pem") && size) out += ": " + b["hex"].get<std::string>() + (size > kHexPreview ? " ..." : "");
   out += "\n";
   if (b.contains("certificates"))

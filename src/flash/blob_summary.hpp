@@ -20,6 +20,10 @@ nlohmann::json summarize_certificates(std::span<const std::uint8_t> bytes);
 // bytes hold no key that can be read without a passphrase.
 nlohmann::json summarize_private_key(std::span<const std::uint8_t> bytes);
 
+// A value as JSON text; bytes that are not UTF-8 (flash holds any bytes) become U+FFFD instead
+// of making nlohmann::json throw.
+std::string json_text(const nlohmann::json& value, int indent = -1);
+
 // The PEM label of the first block ("CERTIFICATE", "RSA PRIVATE KEY", ...), or "".
 std::string pem_label(std::span<const std::uint8_t> bytes);
 

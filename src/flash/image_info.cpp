@@ -164,7 +164,7 @@ void text_nvs(std::string& out, const json& nvs, const std::string& indent) {
       const std::string type = k["type"];
       out += fmt::format("{}  {:<16} {:<6} ", indent, k["key"].get<std::string>(), type);
       if (type == "blob") out += blob_text(k, indent + "    ");
-      else out += (type == "string" ? json(k["value"]).dump() : k["value"].dump()) + "\n";
+      else out += json_text(k["value"]) + "\n";
     }
   }
 }
@@ -190,7 +190,7 @@ constexpr const char* kFactoryParamOrder[] = {
 void text_legacy(std::string& out, const json& l) {
   out += fmt::format("Legacy factory_param (FC FC), version {}:\n", l["version"].get<int>());
   for (const char* k : kFactoryParamOrder)
-    if (l.contains(k)) out += fmt::format("  {:<16} {}\n", k, l[k].dump());
+    if (l.contains(k)) out += fmt::format("  {:<16} {}\n", k, json_text(l[k]));
 }
 
 }  // namespace
@@ -355,7 +355,7 @@ std::string format_bin_info(const json& j) {
     const auto& f = j["factory_params"];
     out += fmt::format("Factory parameters (from {}):\n", f["source"].get<std::string>());
     for (const char* k : kFactoryParamOrder)
-      if (f.contains(k)) out += fmt::format("  {:<16} {}\n", k, f[k].dump());
+      if (f.contains(k)) out += fmt::format("  {:<16} {}\n", k, json_text(f[k]));
   }
   if (j.contains("mfg_nvs")) {
     out += "mfg_nvs:\n";

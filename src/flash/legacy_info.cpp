@@ -20,7 +20,7 @@ json item_json(const LegacyPkiItem& item) {
 std::string cell(const json& row, const char* key) {
   const auto it = row.find(key);
   if (it == row.end()) return "-";
-  return it->is_string() ? it->get<std::string>() : it->dump();
+  return it->is_string() ? it->get<std::string>() : json_text(*it);
 }
 
 void format_problems(std::string& out, const json& j) {

@@ -262,6 +262,8 @@ std::vector<std::uint8_t> generate_nvs(std::string_view csv_text, const std::fil
     if (key.empty()) throw fail("empty key");
     if (key.size() > nvs::kMaxKeyLen)
       throw fail(fmt::format("key `{}` is {} characters long; the limit is 15", key, key.size()));
+    // Keys are NUL-terminated on flash: a NUL inside would cut the key short there.
+    if (key.find('\0') != std::string::npos) throw fail("the key contains a NUL byte");
     if (type == "namespace") {
       ns = key;
       continue;
@@ -272,6 +274,11 @@ std::vector<std::uint8_t> generate_nvs(std::string_view csv_text, const std::fil
     if (type == "file") {
       std::filesystem::path p(val);
       if (p.is_relative()) p = base_dir / p;
+      // Not a directory (it would read as empty) nor a device or FIFO (it may never end).
+      std::error_code ec;
+      const auto status = std::filesystem::status(p, ec);
+      if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+        throw fail(fmt::format("`{}` is not a regular file", p.string()));
       std::ifstream in(p, std::ios::binary);
       if (!in) throw fail(fmt::format("cannot read file `{}`", p.string()));
       text.assign(std::istreambuf_iterator<char>(in), {});

@@ -75,7 +75,9 @@ std::int64_t parse_int(std::string_view v, const Keywords& keywords, const std::
                        const char* field) {
   std::string_view num = v;
   std::int64_t mult = 1;
-  while (!num.empty() && (num.back() == 'k' || num.back() == 'K' || num.back() == 'm' || num.back() == 'M')) {
+  // Stops once past any flash (so "1MMMMMM" cannot overflow): the suffixes left make it invalid.
+  while (!num.empty() && mult <= (std::int64_t(1) << 40) &&
+         (num.back() == 'k' || num.back() == 'K' || num.back() == 'm' || num.back() == 'M')) {
     mult *= (num.back() == 'k' || num.back() == 'K') ? 1024 : 1024 * 1024;
     num.remove_suffix(1);
   }
@@ -136,6 +138,8 @@ PartitionTable parse_partition_csv(std::string_view csv, std::uint32_t table_off
     if (r.p.label.empty()) throw PartitionCsvError(where + ": the name is empty");
     if (r.p.label.size() > 16)
       throw PartitionCsvError(fmt::format("{}: name \"{}\" is longer than 16 bytes", where, r.p.label));
+    // The label is NUL-padded in the bin: a NUL inside would cut it short there.
+    if (r.p.label.find('\0') != std::string::npos) throw PartitionCsvError(where + ": the name contains a NUL byte");
     if (f[1].empty()) throw PartitionCsvError(where + ": the type is empty");
     const auto type = parse_int(f[1], type_keywords(), where, "type");
     if (type < 0 || type > 0xFE) throw PartitionCsvError(fmt::format("{}: type \"{}\" is not in 0..0xfe", where, f[1]));

@@ -162,6 +162,16 @@ TEST(ImageInfoLegacy, BleDataBinAlone) {
             json::array({"the JSON text does not parse"}));
 }
 
+// Flash bytes need not be UTF-8: a Latin-1 module name shows as U+FFFD, in the text and --json.
+TEST(ImageInfoLegacy, BytesThatAreNotUtf8) {
+  Bytes b = vector_file("factory_param/factory_param_WROOM-32.bin");
+  b[56] = 0xE9;  // 'W' of WROOM-32 becomes a Latin-1 e-acute
+  const json info = describe_bin(b, "f.bin");
+  const std::string text = format_bin_info(info);
+  EXPECT_NE(text.find("  module_name      \"\xEF\xBF\xBDROOM-32\"\n"), std::string::npos) << text;
+  EXPECT_NE(json_text(info, 2).find("\"module_name\": \"\xEF\xBF\xBDROOM-32\""), std::string::npos);
+}
+
 TEST(ImageInfoLegacy, InsideAV2Image) {
   const json info = describe_bin(legacy_image(), "factory_v2.bin");
   EXPECT_EQ(info["kind"], "image");

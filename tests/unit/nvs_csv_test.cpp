@@ -167,6 +167,9 @@ TEST(NvsCsvBadInput, BadLines) {
   expect_error(kHead + "k,data,hex2bin,zz\n", "in.csv:3: hex2bin value");
   expect_error(kHead + "k,data,base64,@@@@\n", "in.csv:3: base64 value");
   expect_error(kHead + "k,file,binary,no_such_file.dat\n", "in.csv:3: cannot read file");
+  expect_error(kHead + "k,file,binary,/dev/zero\n", "in.csv:3: `/dev/zero` is not a regular file");  // never ends
+  expect_error(kHead + "k,file,binary,.\n", "is not a regular file");                             // reads as empty
+  expect_error(kHead + "k" + std::string(1, '\0') + "x,data,u8,1\n", "in.csv:3: the key contains a NUL byte");
   expect_error(kHead + "\nk,data,string,\"unterminated\n", "line 4: unterminated");
   expect_error("", "no header");
 }

@@ -136,6 +136,7 @@ TEST(PartitionCsv, BadInputNamesTheLine) {
   expect_error(head + "x,data,nvs,,0\n", "line 3: size \"0\" is not valid");
   expect_error(head + "x,data,nvs,,-4K\n", "line 3");
   expect_error(head + "x,data,nvs,0xzz,4K\n", "line 3: invalid offset");
+  expect_error(head + "x,data,nvs,,1MMMMMMMMMMMMM\n", "line 3: invalid size");  // fuzz find: no overflow
   // duplicate names
   expect_error(head + "nvs,data,nvs,,4K\n", "line 3: partition name \"nvs\" is already used on line 2");
   // other rules
@@ -144,6 +145,7 @@ TEST(PartitionCsv, BadInputNamesTheLine) {
   expect_error(head + "o1,data,ota,,8K\no2,data,ota,,8K\n", "line 4: a second otadata");
   expect_error(head + "x,data,nvs,,4K,secret\n", "line 3: unknown flag \"secret\"");
   expect_error(head + ",data,nvs,,4K\n", "line 3: the name is empty");
+  expect_error(head + "o" + std::string(1, '\0') + "x,data,nvs,,4K\n", "line 3: the name contains a NUL byte");  // fuzz find
 }
 
 }  // namespace
