@@ -1,6 +1,212 @@
+// Spec 3.2.22-3.2.28: AT+CWSTARTSMART, AT+CWSTOPSMART, AT+WPS, AT+MDNS, AT+CWJEAP,
+// AT+CWHOSTNAME, AT+CWCOUNTRY.
+#include "commands/handler.hpp"
 #include "commands/wifi.hpp"
+#include "module/wifi.hpp"
+#include "module/wifi_settings.hpp"
 
 namespace espat::commands {
-// Not written yet: nothing registered, so AT+CMD? and the README table show these as missing.
-void register_wifi_provision(at::Registry&, module::Context&) {}
+
+namespace {
+using namespace std::chrono_literals;
+
+// A Wi-Fi command with the driver deinitialised (AT+CWINIT=0) fails.
+bool ready(Ctx& ctx) { return ctx.wifi().settings().initialized; }
+
+// ---- AT+CWJEAP (3.2.26) ----------------------------------------------------------------
+// The WPA2-Enterprise error codes of 3.2.26, printed like the other module codes (MQTT 0x60xx,
+// HTTP 0x7xxx) in the extension of an "execution failed" code: ERR CODE:0x010a8022.
+enum Eap : std::uint16_t {
+  kEapConnFailed = 0x8003,
+  kEapSsidNull = 0x8013,
+  kEapSsidLen = 0x8014,
+  kEapGetMethod = 0x8015,
+  kEapConnTimeout = 0x8016,
+  kEapGetIdentity = 0x8017,
+  kEapIdentityLen = 0x8018,
+  kEapGetUsername = 0x8019,
+  kEapUsernameLen = 0x801A,
+  kEapGetPassword = 0x801B,
+  kEapPasswordLen = 0x801C,
+  kEapGetSecurity = 0x801D,
+  kEapSecurity = 0x801E,
+  kEapMethodSecurity = 0x801F,
+  kEapParamCount = 0x8020,
+  kEapModeNotSta = 0x8022,
+  kEapMethod = 0x8024,
+};
+Result eap_error(Eap code) { return Result::error(at::ErrCode::make(at::Sub::ExecFail, code)); }
+
+bool len_ok(const std::string& s) { return !s.empty() && s.size() <= 32; }
+
+// The checks in the order of 3.2.26's parameter list; nullopt when the account is usable.
+std::optional<Eap> eap_check(const at::Args& a) {
+  if (a.given() < 6) return kEapParamCount;
+  if (!a.has(0)) return kEapSsidNull;
+  if (!len_ok(a.text(0))) return kEapSsidLen;
+  if (!a.has(1)) return kEapGetMethod;
+  const auto method = a.integer(1);
+  if (method < 0 || method > 2) return kEapMethod;
+  if (!a.has(2)) return kEapGetIdentity;
+  if (!len_ok(a.text(2))) return kEapIdentityLen;
+  if (method != 0) {  // PEAP and TTLS log in with a username and password; TLS with certificates
+    if (!a.has(3)) return kEapGetUsername;
+    if (!len_ok(a.text(3))) return kEapUsernameLen;
+    if (!a.has(4)) return kEapGetPassword;
+    if (!len_ok(a.text(4))) return kEapPasswordLen;
+  }
+  if (!a.has(5)) return kEapGetSecurity;
+  const auto security = a.integer(5);
+  if (security < 0 || security > 3) return kEapSecurity;
+  if (method == 0 && !(security & 1)) return kEapMethodSecurity;  // TLS needs the client certificate
+  return std::nullopt;
+}
+
+asio::awaitable<Result> cwjeap_set(Ctx& ctx, Call& c) {
+  auto& w = ctx.wifi();
+  if (!ready(ctx)) co_return Result::error();
+  if (!w.station_on()) co_return eap_error(kEapModeNotSta);
+  const auto& a = c.args;
+  if (auto bad = eap_check(a)) co_return eap_error(*bad);
+  module::StationConfig cfg;
+  cfg.ssid = a.text(0);
+  sim::EapAccount acc;
+  acc.method = int(a.integer(1));
+  acc.identity = a.text(2);
+  if (acc.method != 0) {
+    acc.username = a.text(3);
+    acc.password = a.text(4);
+  }
+  cfg.eap = acc;
+  cfg.eap_security = int(a.integer(5));
+  auto& s = w.settings();
+  s.station = cfg;
+  persist(ctx, c, [&] { return module::save_wifi_station(ctx, s) && module::save_wifi_eap(ctx, s); });
+  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer(6, 15)));
+  if (error == sim::JoinError::None) co_return Result::ok();
+  if (error == sim::JoinError::Timeout) {
+    c.reply("+CWJEAP:Timeout\r\n");
+    co_return eap_error(kEapConnTimeout);
+  }
+  co_return eap_error(kEapConnFailed);
+}
+
+// +CWJEAP:<ssid>,<method>,<identity>,<username>,<password>,<security> of the Enterprise AP the
+// station is connected to; ERROR when it is not connected through AT+CWJEAP.
+Result cwjeap_query(Ctx& ctx, Call& c) {
+  auto& w = ctx.wifi();
+  const auto& st = w.settings().station;
+  if (!ready(ctx) || !w.station_on() || !w.link() || !st || !st->eap) return Result::error();
+  const auto& e = *st->eap;
+  c.reply(line(c, fmt::format("{},{},{},{},{},{}", at::quoted(st->ssid), e.method, at::quoted(e.identity),
+                              at::quoted(e.username), at::quoted(e.password), st->eap_security)));
+  return Result::ok();
+}
+
+// ---- AT+MDNS (3.2.25) ------------------------------------------------------------------
+Result mdns_set(Ctx& ctx, Call& c) {
+  if (!ready(ctx)) return Result::error();
+  auto& w = ctx.wifi();
+  const auto& a = c.args;
+  if (a.integer(0) == 0) {
+    if (a.given() != 1) return Result::error(at::ErrCode::para_num(1, unsigned(a.given())));
+    w.stop_mdns();
+    return Result::ok();
+  }
+  // Enabling needs all three: "The following three parameters need to be set."
+  if (a.given() != 4) return Result::error(at::ErrCode::para_num(4, unsigned(a.given())));
+  for (std::size_t i = 1; i < 4; ++i)
+    if (!a.has(i)) return Result::invalid(unsigned(i));
+  return w.start_mdns(a.text(1), a.text(2), int(a.integer(3))) ? Result::ok() : Result::error();
+}
+
+// ---- AT+CWCOUNTRY (3.2.28) -------------------------------------------------------------
+Result cwcountry_set(Ctx& ctx, Call& c) {
+  if (!ready(ctx)) return Result::error();
+  const auto& a = c.args;
+  const auto start = a.integer(2), count = a.integer(3);
+  if (start + count - 1 > 14) return Result::invalid(3);  // channels end at 14
+  auto& s = ctx.wifi().settings();
+  s.country_policy = int(a.integer(0));
+  s.country = a.text(1);
+  s.start_channel = int(start);
+  s.channel_count = int(count);
+  return Result::ok();
+}
+}  // namespace
+
+void register_wifi_provision(at::Registry& r, Ctx& ctx) {
+  r.add({.name = "+CWSTARTSMART", .section = "3.2.22",
+         .set = now([&ctx](Call& c) {
+           const auto& a = c.args;
+           if (!ready(ctx)) return Result::error();
+           const bool ok = ctx.wifi().start_smartconfig(int(a.integer(0)), int(a.integer(1, 0)), a.text(2));
+           return ok ? Result::ok() : Result::error();
+         }),
+         .exec = now([&ctx](Call&) {
+           // Without parameters: ESP-TOUCH+AirKiss (3.2.22).
+           return ready(ctx) && ctx.wifi().start_smartconfig(3, 0, "") ? Result::ok() : Result::error();
+         }),
+         .params = {at::Int{"type", 1, 4}, at::Int{"auth floor", 0, 7, true},
+                    at::Str{"esptouch v2 key", 16, 16, true}}});
+
+  r.add({.name = "+CWSTOPSMART", .section = "3.2.23",
+         .exec = now([&ctx](Call&) {
+           if (!ready(ctx)) return Result::error();
+           ctx.wifi().stop_smartconfig();
+           return Result::ok();
+         })});
+
+  r.add({.name = "+WPS", .section = "3.2.24",
+         .set = now([&ctx](Call& c) {
+           auto& w = ctx.wifi();
+           if (!ready(ctx) || !w.station_on()) return Result::error();  // 3.2.24 notes: station only
+           if (c.args.integer(0) == 0) {
+             w.stop_wps();
+             return Result::ok();
+           }
+           return w.start_wps(int(c.args.integer(1, 0))) ? Result::ok() : Result::error();
+         }),
+         .params = {at::Int{"enable", 0, 1}, at::Int{"auth floor", 0, 7, true}}});
+
+  r.add({.name = "+MDNS", .section = "3.2.25",
+         .set = now([&ctx](Call& c) { return mdns_set(ctx, c); }),
+         .params = {at::Int{"enable", 0, 1}, at::Str{"hostname", 63, 1, true}, at::Str{"service_name", 63, 1, true},
+                    at::Int{"port", 1, 65535, true}}});
+
+  r.add({.name = "+CWJEAP", .section = "3.2.26",
+         .query = now([&ctx](Call& c) { return cwjeap_query(ctx, c); }),
+         .set = [&ctx](Call& c) { return cwjeap_set(ctx, c); },
+         // Everything but the timeout is checked by the handler, which names the EAP error code.
+         .params = {at::Str{"ssid", 256, 0, true}, at::Int{"method", INT32_MIN, INT32_MAX, true},
+                    at::Str{"identity", 256, 0, true}, at::Str{"username", 256, 0, true},
+                    at::Str{"password", 256, 0, true}, at::Int{"security", INT32_MIN, INT32_MAX, true},
+                    at::Int{"jeap_timeout", 3, 600, true}}});
+
+  r.add({.name = "+CWHOSTNAME", .section = "3.2.27",
+         .query = now([&ctx](Call& c) {
+           if (!ready(ctx)) return Result::error();
+           c.reply(line(c, ctx.wifi().settings().hostname));
+           return Result::ok();
+         }),
+         .set = now([&ctx](Call& c) {
+           if (!ready(ctx) || !ctx.wifi().station_on()) return Result::error();
+           ctx.wifi().settings().hostname = c.args.text(0);  // not saved (3.2.27 note)
+           return Result::ok();
+         }),
+         .params = {at::Str{"hostname", 32, 1}}});
+
+  r.add({.name = "+CWCOUNTRY", .section = "3.2.28",
+         .query = now([&ctx](Call& c) {
+           if (!ready(ctx)) return Result::error();
+           const auto& s = ctx.wifi().settings();
+           c.reply(line(c, fmt::format("{},{},{},{}", s.country_policy, at::quoted(s.country), s.start_channel,
+                                       s.channel_count)));
+           return Result::ok();
+         }),
+         .set = now([&ctx](Call& c) { return cwcountry_set(ctx, c); }),
+         .params = {at::Int{"country_policy", 0, 1}, at::Str{"country_code", 3, 1},
+                    at::Int{"start_channel", 1, 14}, at::Int{"total_channel_count", 1, 14}}});
+}
+
 }  // namespace espat::commands

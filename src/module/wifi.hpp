@@ -180,6 +180,36 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
   bool softap_published_ = false;
   std::vector<Client> clients_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+  // ==== provisioning: SmartConfig, WPS, mDNS (wifi_provision.cpp; spec 3.2.22-3.2.25) ========
+ public:
+  // AT+CWSTARTSMART: listens for a SmartConfig phone of `type` (1 ESP-TOUCH, 2 AirKiss, 3 both,
+  // 4 ESP-TOUCH v2 with `v2_key`, "" for none). The phone's AP becomes the saved station
+  // configuration and is joined unless its security is below auth_floor (<ecn> numbering).
+  // False when the station is off or SmartConfig already runs.
+  bool start_smartconfig(int type, int auth_floor, std::string v2_key);
+  void stop_smartconfig();  // AT+CWSTOPSMART
+  bool smartconfig_running() const { return !smart_.expired(); }
+  // AT+WPS=1: waits wps_walk_time for an AP's WPS button (sim::World::push_wps). False when the
+  // station is off. AT+WPS=0: stop_wps().
+  bool start_wps(int auth_floor);
+  void stop_wps();
+  bool wps_running() const { return !wps_.expired(); }
+  std::chrono::milliseconds wps_walk_time{std::chrono::seconds(120)};  // WPS PBC walk time
+  // AT+MDNS: announces host.local at the station's address, else the softAP's. False when
+  // neither has one.
+  bool start_mdns(const std::string& host, const std::string& service, int port);
+  void stop_mdns();
+
+ private:
+  struct Smart;
+  struct Wps;
+  asio::awaitable<void> smart_join(std::shared_ptr<Smart> sc, sim::SmartPhone phone);
+  asio::awaitable<void> wps_join(sim::Ap ap);
+  asio::awaitable<void> wps_walk(std::weak_ptr<Wps> wps);
+  std::weak_ptr<Smart> smart_;  // alive while the world holds the listener (or a join runs)
+  std::weak_ptr<Wps> wps_;
+  // ==== end of provisioning ====================================================================
 };
 
 }  // namespace espat::module
