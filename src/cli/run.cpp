@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <memory>
+#include <vector>
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
@@ -12,24 +15,29 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/host_port.hpp"
+#include "cli/module_view.hpp"
 #include "module/module.hpp"
+#include "sim/control_api.hpp"
 #include "sim/world_file.hpp"
 #include "transport/port.hpp"
 
 namespace espat::cli {
 namespace {
 
-std::unique_ptr<transport::Port> open_port(asio::io_context& io, const RunOptions& o,
+// Module k's AT port: the single-module option, moved on by k (README "Several modules").
+std::unique_ptr<transport::Port> open_port(asio::io_context& io, const RunOptions& o, int k,
                                            const transport::PortOptions& po) {
   if (o.serial) return transport::open_serial(io, *o.serial, po);
   if (o.pty) {
     std::optional<std::string> link;
-    if (!o.pty_link.empty()) link = o.pty_link;
+    if (!o.pty_link.empty()) link = module_link(o.pty_link, k);
     return transport::open_pty(io, link, po);
   }
   if (o.tcp) {
     auto hp = parse_host_port(*o.tcp);  // validated by the option's check
-    return transport::open_tcp(io, hp->host, hp->port, po);
+    const int port = hp->port == 0 ? 0 : hp->port + k;
+    if (port > 65535) throw std::runtime_error(fmt::format("module {}: TCP port {} is beyond 65535", k, port));
+    return transport::open_tcp(io, hp->host, std::uint16_t(port), po);
   }
   return transport::open_stdio(io, po);
 }
@@ -71,6 +79,16 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   run->add_option("--boot-ms", o.boot_ms, "Time from reset to \"ready\" (default: 300)")
       ->type_name("MS")
       ->check(CLI::Range(0, 60000));
+  run->add_option("--modules", o.modules,
+                  "Run N modules sharing one world, module k on the AT port and flash file "
+                  "derived from --pty/--tcp and --flash (see README \"Several modules\")")
+      ->type_name("N")
+      ->check(CLI::Range(1, 256));
+  run->add_option("--control", o.control,
+                  "Serve the control API (HTTP + JSON) on 127.0.0.1:PORT; 0 picks a free port, "
+                  "printed on stderr (default: off)")
+      ->type_name("PORT")
+      ->check(CLI::Range(0, 65535));
   run->add_option("--world", o.world,
                   "The radio world: a TOML file of APs, SmartConfig phones and DNS names "
                   "(default: the embedded world, see README)")
@@ -79,28 +97,59 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   return run;
 }
 
+std::string module_flash(const std::string& flash, int k) {
+  if (k == 0) return flash;
+  std::filesystem::path p(flash);
+  auto name = p.stem().string() + "-" + std::to_string(k) + p.extension().string();
+  return (p.parent_path() / name).string();
+}
+
+std::string module_link(const std::string& link, int k) { return k == 0 ? link : link + "-" + std::to_string(k); }
+
 int run(const RunOptions& o) {
   std::signal(SIGPIPE, SIG_IGN);
-  if (!o.serial && !o.pty && !o.tcp && !o.stdio && !::isatty(0)) {
-    fmt::print(stderr,
-               "espat: choose the AT port: --serial DEVICE, --pty [LINK], --tcp HOST:PORT or "
-               "--stdio\n(--stdio is the default only when stdin is a terminal)\n");
+  if (!o.serial && !o.pty && !o.tcp && !o.stdio && (o.modules > 1 || !::isatty(0))) {
+    if (o.modules > 1)
+      fmt::print(stderr, "espat: choose the AT ports of the {} modules: --pty [LINK] or --tcp HOST:PORT\n", o.modules);
+    else
+      fmt::print(stderr,
+                 "espat: choose the AT port: --serial DEVICE, --pty [LINK], --tcp HOST:PORT or "
+                 "--stdio\n(--stdio is the default only when stdin is a terminal)\n");
+    return 2;
+  }
+  if (o.modules > 1 && (o.serial || o.stdio)) {
+    fmt::print(stderr, "espat: --{} is one AT port; {} modules need --pty [LINK] or --tcp HOST:PORT\n",
+               o.serial ? "serial" : "stdio", o.modules);
     return 2;
   }
   asio::io_context io;
   // First, so that a Ctrl-C seen by the stdio port (it raises SIGINT) always lands here.
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  // Declared before the module so that the module, which writes to the port, goes first.
-  std::unique_ptr<transport::Port> port;
-  sim::World world;  // outlives the module, which is part of it
-  std::unique_ptr<module::Module> module;
+  // Declared before the modules so that the modules, which write to the ports, go first.
+  std::vector<std::unique_ptr<transport::Port>> ports;
+  sim::World world;  // outlives the modules, which are part of it
+  std::vector<std::unique_ptr<module::Module>> modules;
+  std::unique_ptr<sim::ControlApi> control;  // first to go: its threads reach the modules
   try {
     if (o.world.empty()) sim::load_world(world, sim::default_world_toml(), "(embedded world)");
     else sim::load_world_file(world, o.world);
-    module = std::make_unique<module::Module>(
-        io, module::Options{.flash_path = o.flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms,
-                            .world = &world});
-    port = open_port(io, o, transport::PortOptions{o.baud_pacing, module->boot_line()});
+    std::vector<sim::ModuleView> views;
+    for (int k = 0; k < o.modules; ++k) {
+      const std::string flash = module_flash(o.flash, k);
+      modules.push_back(std::make_unique<module::Module>(
+          io, module::Options{.flash_path = flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms,
+                              .world = &world, .index = k}));
+      ports.push_back(open_port(io, o, k, transport::PortOptions{o.baud_pacing, modules.back()->boot_line()}));
+      if (o.modules > 1)
+        fmt::print(stderr, "espat: module {}: AT port on {}, flash {}\n", k, ports.back()->describe(), flash);
+      views.push_back(module_view(*modules.back(), k, ports.back()->describe(), flash));
+    }
+    if (o.control) {
+      control = std::make_unique<sim::ControlApi>(io, world, std::move(views));
+      const auto port = control->start(std::uint16_t(*o.control));
+      fmt::print(stderr, "espat: control API: http://127.0.0.1:{}\n", port);
+    }
+    std::fflush(stderr);
   } catch (const std::exception& e) {
     fmt::print(stderr, "espat: {}\n", e.what());
     return 2;
@@ -108,13 +157,17 @@ int run(const RunOptions& o) {
   signals.async_wait([&](std::error_code ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", sig);
-    module->shutdown();
-    port->close();
+    if (control) control->stop();
+    for (auto& m : modules) m->shutdown();
+    for (auto& p : ports) p->close();
     io.stop();
   });
-  spdlog::info("AT port: {}", port->describe());
-  module->start(*port);
+  for (std::size_t k = 0; k < modules.size(); ++k) {
+    spdlog::info("AT port: {}", ports[k]->describe());
+    modules[k]->start(*ports[k]);
+  }
   io.run();
+  if (control) control->stop();
   return 0;
 }
 

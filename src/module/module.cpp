@@ -220,6 +220,8 @@ void Module::start(transport::Port& port) {
   impl_->boot();
 }
 
+Wifi& Module::wifi() { return *impl_->wifi_; }
+
 void Module::shutdown() {
   impl_->boot_timer.cancel();
   impl_->wifi_->stop();

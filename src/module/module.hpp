@@ -10,6 +10,8 @@
 
 namespace espat::module {
 
+class Wifi;
+
 struct Options {
   std::string flash_path = "espat-flash.bin";
   bool baud_pacing = false;
@@ -30,6 +32,8 @@ class Module {
   void start(transport::Port& port);
   // Flushes flash and stops timers; the io_context can then return.
   void shutdown();
+  // The module's Wi-Fi (station and softAP), for the control API's module list.
+  Wifi& wifi();
 
  private:
   struct Impl;

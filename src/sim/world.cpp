@@ -114,6 +114,13 @@ JoinPlan World::plan_join(const JoinRequest& r) const {
 }
 
 std::optional<Lease> World::join(Station& sta, const JoinRequest& r, const std::string& ap_id, JoinError& error) {
+  // The AP chosen when the attempt started is gone, or there was none (an AP that came up
+  // during the scan is found by the next attempt, not this one).
+  if (!find_ap(ap_id)) {
+    leave(sta);
+    error = JoinError::NotFound;
+    return std::nullopt;
+  }
   auto plan = plan_join(JoinRequest{r.ssid, r.password, find_ap(ap_id) ? std::optional(find_ap(ap_id)->bssid) : std::nullopt,
                                     r.pci_en, r.strongest, r.pmf, r.eap});
   leave(sta);

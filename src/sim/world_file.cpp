@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "sim/world_table.hpp"
+
 namespace espat::sim {
 
 namespace {
@@ -14,6 +16,7 @@ struct Reader {
   std::string source;
 
   [[noreturn]] void fail(const toml::node& at, std::string_view what) const {
+    if (source.empty()) throw WorldError(std::string(what));  // built in memory: no lines to name
     throw WorldError(fmt::format("{}:{}: {}", source, at.source().begin.line, what));
   }
 
@@ -103,7 +106,7 @@ struct Reader {
     ap.id = str(t, "id").value_or(ap.ssid);
     // A made-up, locally administered BSSID when none is given: 1a:00:00:00:00:<n>.
     ap.bssid = parsed<Mac>(t, "bssid", Mac::parse, "a MAC address like \"aa:bb:cc:dd:ee:ff\"")
-                   .value_or(Mac{{0x1a, 0, 0, 0, std::uint8_t(index >> 8), std::uint8_t(index)}});
+                   .value_or(default_bssid(index));
     ap.channel = int(integer(t, "channel", 1, 14).value_or(1));
     ap.rssi = int(integer(t, "rssi", -100, 0).value_or(-50));
     ap.security = parsed<Security>(t, "security", security_from_name,
@@ -133,7 +136,7 @@ struct Reader {
     ap.pmf = int(integer(t, "pmf", 0, 3).value_or(ap.security == Security::Wpa3Psk ? 3 : 1));
     ap.max_stations = int(integer(t, "max_stations", 1, 255).value_or(10));
     ap.net.subnet = parsed<Subnet>(t, "subnet", Subnet::parse, "a subnet like \"127.10.1.0/24\"")
-                        .value_or(Subnet{{(127u << 24) | (10u << 16) | std::uint32_t(index + 1) << 8}, {0xffffff00u}});
+                        .value_or(default_subnet(index));
     ap.net.gateway = parsed<Ipv4>(t, "gateway", Ipv4::parse, "an IPv4 address").value_or(ap.net.subnet.host(1));
     if (!ap.net.subnet.contains(ap.net.gateway)) fail(*t.get("gateway"), "the gateway is outside the subnet");
     ap.net.dns = {ap.net.gateway};
@@ -199,7 +202,7 @@ struct Reader {
       int i = 0;
       for (const auto& e : *arr) {
         if (!e.is_table()) fail(e, "APs are written [[ap]]");
-        Ap a = ap(*e.as_table(), i++);
+        Ap a = ap_from_table(*e.as_table(), i++, source);
         if (w.find_ap(a.id)) fail(e, fmt::format("a second AP with the id \"{}\" (give it an id)", a.id));
         if (w.find_ap_by_bssid(a.bssid)) fail(e, fmt::format("a second AP with the BSSID {}", a.bssid.str()));
         w.add_ap(std::move(a));
@@ -211,7 +214,7 @@ struct Reader {
       int i = 0;
       for (const auto& e : *arr) {
         if (!e.is_table()) fail(e, "phones are written [[smartconfig]]");
-        w.phones().push_back(phone(*e.as_table(), i++));
+        w.phones().push_back(phone_from_table(*e.as_table(), i++, source));
       }
     }
     if (const auto* n = root.get("dns")) {
@@ -226,6 +229,20 @@ struct Reader {
   }
 };
 }  // namespace
+
+Mac default_bssid(int index) { return Mac{{0x1a, 0, 0, 0, std::uint8_t(index >> 8), std::uint8_t(index)}}; }
+
+Subnet default_subnet(int index) {
+  return Subnet{{(127u << 24) | (10u << 16) | std::uint32_t(index + 1) << 8}, {0xffffff00u}};
+}
+
+Ap ap_from_table(const toml::table& t, int index, std::string_view source) {
+  return Reader{std::string(source)}.ap(t, index);
+}
+
+SmartPhone phone_from_table(const toml::table& t, int index, std::string_view source) {
+  return Reader{std::string(source)}.phone(t, index);
+}
 
 void load_world(World& world, std::string_view text, std::string_view source) {
   Reader r{std::string(source)};

@@ -1,0 +1,51 @@
+// The control API's endpoints (README "Control API"): one request in, one JSON reply out, on the
+// event loop's thread. The HTTP side is control_api.cpp.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/world.hpp"
+
+namespace espat::sim {
+
+// What the control API knows of one module of the process.
+struct ModuleView {
+  int index = 0;
+  const Station* station = nullptr;       // names the module in the associations
+  const SoftApHost* softap = nullptr;     // marks its softAP in the AP lists
+  std::function<nlohmann::json()> state;  // its GET /modules entry; called on the loop
+};
+
+struct ApiReply {
+  int status = 200;
+  nlohmann::json body;  // null: no body (204)
+};
+
+class ControlRoutes {
+ public:
+  ControlRoutes(World& world, std::vector<ModuleView> modules) : world_(world), modules_(std::move(modules)) {}
+  // method "GET"...; target as sent ("/aps/espat-ap?x", percent-escapes decoded per segment, so
+  // an id may hold "/" written %2F).
+  ApiReply handle(std::string_view method, std::string_view target, std::string_view body);
+
+ private:
+  nlohmann::json ap_json(const Ap& ap) const;
+  nlohmann::json association_json(const Association& a) const;
+  nlohmann::json world_json() const;
+  Ap& ap_or_404(const std::string& id);
+  Ap& own_ap_or_409(const std::string& id);  // not a module's softAP
+  int free_default_index() const;
+  ApiReply post_ap(const nlohmann::json& body);
+  ApiReply patch_ap(const std::string& id, const nlohmann::json& body);
+  ApiReply add_station(const std::string& id, const nlohmann::json& body);
+  ApiReply modules(const std::string* index) const;
+
+  World& world_;
+  std::vector<ModuleView> modules_;
+};
+
+}  // namespace espat::sim

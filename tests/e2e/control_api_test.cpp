@@ -1,0 +1,327 @@
+// Several modules in one process sharing one world (issue 4 item 5) and the control API (item 6,
+// README "Control API"): `espat run --modules 2 --pty <tmp>/at --control 0`, the AT ports read
+// byte for byte while the world is changed over HTTP. An AP that goes down disconnects its
+// station, which reconnects per AT+CWRECONNCFG (spec 3.2.6); a changed password, a removed AP
+// and an AP that never answers give +CWJAP:2, 3 and 1 (spec 3.2.5); one module's softAP
+// (spec 3.2.10) is another's AP, and a station injected over HTTP joins it too (spec 3.17
+// +STA_CONNECTED, +DIST_STA_IP).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+using nlohmann::json;
+using namespace std::chrono_literals;
+using espat::e2e::scaled;
+
+std::string printable(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c < 0x20 || c >= 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out.push_back(char(c));
+  }
+  return out;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One AT port: the pty slave that espat made, reached through its link.
+class AtPort {
+ public:
+  explicit AtPort(const fs::path& link) {
+    fd_ = ::open(link.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) throw Failure(fmt::format("open {}: {}", link.string(), std::strerror(errno)));
+    struct termios tio {};
+    ::tcgetattr(fd_, &tio);
+    ::cfmakeraw(&tio);
+    ::tcsetattr(fd_, TCSANOW, &tio);
+  }
+  ~AtPort() { ::close(fd_); }
+  AtPort(const AtPort&) = delete;
+  AtPort& operator=(const AtPort&) = delete;
+
+  void send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n > 0) bytes.remove_prefix(std::size_t(n));
+      else if (n < 0 && errno != EAGAIN && errno != EINTR) throw Failure(std::string("write: ") + std::strerror(errno));
+    }
+  }
+
+  // The next bytes must be exactly `want`, within `timeout`; fails at the first byte that differs.
+  void expect(std::string_view want, Millis timeout = 3000ms) {
+    const auto deadline = Clock::now() + scaled(timeout);
+    for (;;) {
+      const std::size_t n = std::min(buf_.size(), want.size());
+      if (buf_.compare(0, n, want.substr(0, n)) != 0)
+        throw Failure(fmt::format("expected \"{}\"\n     got \"{}\"", printable(want), printable(buf_)));
+      if (n == want.size()) {
+        buf_.erase(0, n);
+        return;
+      }
+      if (Clock::now() >= deadline)
+        throw Failure(fmt::format("timed out expecting \"{}\"\n             got \"{}\"", printable(want), printable(buf_)));
+      read_some(20ms);
+    }
+  }
+
+  // Nothing may arrive for `d`.
+  void silence(Millis d) {
+    const auto end = Clock::now() + d;
+    while (Clock::now() < end) {
+      read_some(20ms);
+      if (!buf_.empty()) throw Failure(fmt::format("expected silence, got \"{}\"", printable(buf_)));
+    }
+  }
+
+ private:
+  void read_some(Millis wait) {
+    struct pollfd p {fd_, POLLIN, 0};
+    if (::poll(&p, 1, int(wait.count())) <= 0) return;
+    char chunk[4096];
+    ssize_t n;
+    while ((n = ::read(fd_, chunk, sizeof chunk)) > 0) buf_.append(chunk, std::size_t(n));
+  }
+
+  int fd_ = -1;
+  std::string buf_;
+};
+
+// `espat run --modules 2 --pty <tmp>/at --control 0`: ports at and at-1, flash.bin and flash-1.bin.
+class TwoModules : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "espat-control-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    stderr_ = dir_ / "stderr.log";
+    pid_ = espat::e2e::spawn_module({espat::e2e::espat_binary(), "run", "--modules", "2", "--pty",
+                                     (dir_ / "at").string(), "--flash", (dir_ / "flash.bin").string(),
+                                     "--boot-ms", "20", "--control", "0"},
+                                    "/dev/null", stderr_.string());
+    // The chosen port is on stderr once the modules' ports are open.
+    const std::regex line(R"(control API: http://127\.0\.0\.1:(\d+)\n)");
+    const auto deadline = Clock::now() + scaled(5000ms);
+    std::smatch m;
+    std::string err;
+    while (!std::regex_search(err = read_file(stderr_), m, line)) {
+      ASSERT_LT(Clock::now(), deadline) << "no control API line on stderr:\n" << err;
+      int st = 0;
+      ASSERT_NE(::waitpid(pid_, &st, WNOHANG), pid_) << "espat ended:\n" << err;
+      std::this_thread::sleep_for(10ms);
+    }
+    http_.emplace("127.0.0.1", std::stoi(m[1]));
+    http_->set_read_timeout(10, 0);
+    at_.emplace_back(std::make_unique<AtPort>(dir_ / "at"));
+    at_.emplace_back(std::make_unique<AtPort>(dir_ / "at-1"));
+    for (auto& p : at_) p->expect("\r\nready\r\n");
+    for (auto& p : at_) {
+      p->send("ATE0\r\n");
+      p->expect("ATE0\r\n\r\nOK\r\n");
+    }
+  }
+
+  void TearDown() override {
+    at_.clear();
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int st = 0;
+      const auto deadline = Clock::now() + scaled(5000ms);
+      while (::waitpid(pid_, &st, WNOHANG) != pid_) {
+        if (Clock::now() > deadline) {
+          ::kill(pid_, SIGKILL);
+          ::waitpid(pid_, &st, 0);
+          ADD_FAILURE() << "espat did not exit within 5 s of SIGTERM";
+          break;
+        }
+        std::this_thread::sleep_for(10ms);
+      }
+      EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "wait status " << st << "\n" << read_file(stderr_);
+    }
+    if (HasFailure()) std::cout << "stderr of espat:\n" << read_file(stderr_);
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  AtPort& at(int k) { return *at_[std::size_t(k)]; }
+
+  // An HTTP call whose status must be `status`; returns the body as JSON (null when empty).
+  json call(const std::string& method, const std::string& path, const json& body, int status) {
+    httplib::Result r = method == "GET"      ? http_->Get(path.c_str())
+                        : method == "POST"   ? http_->Post(path.c_str(), body.dump(), "application/json")
+                        : method == "PATCH"  ? http_->Patch(path.c_str(), body.dump(), "application/json")
+                                             : http_->Delete(path.c_str());
+    if (!r) throw Failure(fmt::format("{} {}: no answer ({})", method, path, httplib::to_string(r.error())));
+    if (r->status != status) throw Failure(fmt::format("{} {}: status {}, wanted {}: {}", method, path, r->status, status, r->body));
+    return r->body.empty() ? json() : json::parse(r->body);
+  }
+  json get(const std::string& path) { return call("GET", path, nullptr, 200); }
+
+  fs::path dir_, stderr_;
+  pid_t pid_ = -1;
+  std::optional<httplib::Client> http_;
+  std::vector<std::unique_ptr<AtPort>> at_;
+};
+
+const std::string kJoinOk = "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n";
+
+TEST_F(TwoModules, ApDownDisconnectsAndUpReconnects) {
+  try {
+    at(0).send("AT+CWRECONNCFG=1,0\r\n");  // every second, for ever
+    at(0).expect("\r\nOK\r\n");
+    at(0).send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
+    at(0).expect(kJoinOk);
+
+    json mods = get("/modules");
+    ASSERT_EQ(mods.size(), 2u);
+    EXPECT_EQ(mods[0]["index"], 0);
+    EXPECT_EQ(mods[0]["port"], fs::read_symlink(dir_ / "at").string());
+    EXPECT_EQ(mods[0]["flash"], (dir_ / "flash.bin").string());
+    EXPECT_EQ(mods[1]["flash"], (dir_ / "flash-1.bin").string());
+    EXPECT_EQ(mods[0]["mode"], 1);
+    EXPECT_EQ(mods[0]["station"]["state"], 2);
+    EXPECT_EQ(mods[0]["station"]["ap"], "espat-ap");
+    EXPECT_EQ(mods[0]["station"]["ip"], "127.10.1.100");
+    EXPECT_EQ(mods[1]["station"]["state"], 0);
+    EXPECT_NE(mods[0]["station"]["mac"], mods[1]["station"]["mac"]);  // two flash files, two chips
+    json world = get("/world");
+    ASSERT_EQ(world["associations"].size(), 1u);
+    EXPECT_EQ(world["associations"][0]["module"], 0);
+
+    call("PATCH", "/aps/espat-ap", {{"up", false}}, 200);
+    at(0).expect("WIFI DISCONNECT\r\n");
+    at(0).silence(scaled(1600ms));  // attempts that find nothing say nothing
+    EXPECT_EQ(get("/modules/0")["station"]["ap"], nullptr);
+
+    call("PATCH", "/aps/espat-ap", {{"up", true}}, 200);
+    at(0).expect("WIFI CONNECTED\r\nWIFI GOT IP\r\n", 4000ms);
+    EXPECT_EQ(get("/modules/0")["station"]["state"], 2);
+
+    // A kick is a loss too.
+    call("POST", "/aps/espat-ap/kick", {{"mac", get("/modules/0")["station"]["mac"]}}, 200);
+    at(0).expect("WIFI DISCONNECT\r\n");
+    at(0).expect("WIFI CONNECTED\r\nWIFI GOT IP\r\n", 4000ms);
+    at(1).silence(100ms);
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+TEST_F(TwoModules, JoinErrorsFollowTheWorld) {
+  try {
+    at(0).send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
+    at(0).expect(kJoinOk);
+    // A new password: the AP restarts and drops its station; the old password no longer works.
+    call("PATCH", "/aps/espat-ap", {{"password", "a-new-password"}}, 200);
+    at(0).expect("WIFI DISCONNECT\r\n");
+    at(0).send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
+    at(0).expect("+CWJAP:2\r\n\r\nERROR\r\n");
+    at(0).send("AT+CWJAP=\"espat-ap\",\"a-new-password\"\r\n");
+    at(0).expect(kJoinOk);
+
+    // Removed: not found.
+    call("DELETE", "/aps/espat-ap", nullptr, 204);
+    at(0).expect("WIFI DISCONNECT\r\n");
+    call("GET", "/aps/espat-ap", nullptr, 404);
+    at(0).send("AT+CWJAP=\"espat-ap\",\"a-new-password\"\r\n");
+    at(0).expect("+CWJAP:3\r\n\r\nERROR\r\n");
+
+    // An AP that never answers: timeout, after the 3 s jap_timeout.
+    json ap = call("POST", "/aps", {{"ssid", "x"}, {"security", "OPEN"}, {"fault", "timeout"}}, 201);
+    EXPECT_EQ(ap["id"], "x");
+    const auto t0 = Clock::now();
+    at(0).send("AT+CWJAP=\"x\",\"y\",,,,,,3\r\n");
+    at(0).expect("+CWJAP:1\r\n\r\nERROR\r\n", 6000ms);
+    EXPECT_GE(Clock::now() - t0, 2900ms);
+    // The fault cleared: the same AP lets the station in.
+    call("PATCH", "/aps/x", {{"fault", ""}}, 200);
+    at(0).send("AT+CWJAP=\"x\",\"\"\r\n");
+    at(0).expect(kJoinOk);
+    EXPECT_EQ(get("/modules/0")["station"]["ip"], "127.10.6.100");  // the first free default subnet
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+TEST_F(TwoModules, OneModulesSoftApIsAnothersAp) {
+  try {
+    at(1).send("AT+CWMODE=3\r\n");
+    at(1).expect("\r\nOK\r\n");
+    at(1).send("AT+CWSAP=\"espat-soft\",\"12345678\",5,3\r\n");
+    at(1).expect("\r\nOK\r\n");
+    json mods = get("/modules");
+    const std::string sta0 = mods[0]["station"]["mac"];
+    const std::string softap_id = mods[1]["softap"]["id"];
+    EXPECT_EQ(mods[1]["softap"]["ssid"], "espat-soft");
+    EXPECT_EQ(mods[1]["softap"]["ip"], "127.64.1.1");  // module 1's network: 127.64.1.0/24
+    json ap = get("/aps/" + softap_id);
+    EXPECT_EQ(ap["softap"], true);
+    EXPECT_EQ(ap["module"], 1);
+    EXPECT_EQ(ap["channel"], 5);
+    EXPECT_EQ(ap["security"], "WPA2_PSK");
+
+    at(0).send("AT+CWJAP=\"espat-soft\",\"12345678\"\r\n");
+    at(0).expect(kJoinOk);
+    at(1).expect(fmt::format("+STA_CONNECTED:\"{0}\"\r\n+DIST_STA_IP:\"{0}\",\"127.64.1.2\"\r\n", sta0));
+
+    // A phone joins through the control API: the same reports, the next address.
+    json sta = call("POST", "/aps/" + softap_id + "/stations", {{"mac", "02:11:22:33:44:55"}, {"password", "12345678"}}, 201);
+    EXPECT_EQ(sta["ip"], "127.64.1.3");
+    at(1).expect("+STA_CONNECTED:\"02:11:22:33:44:55\"\r\n+DIST_STA_IP:\"02:11:22:33:44:55\",\"127.64.1.3\"\r\n");
+    call("POST", "/aps/" + softap_id + "/stations", {{"mac", "02:11:22:33:44:56"}, {"password", "wrong-pass"}}, 409);
+
+    mods = get("/modules");
+    EXPECT_EQ(mods[0]["station"]["ap"], softap_id);
+    EXPECT_EQ(mods[0]["station"]["ip"], "127.64.1.2");
+    ASSERT_EQ(mods[1]["softap"]["clients"].size(), 2u);
+    EXPECT_EQ(mods[1]["softap"]["clients"][1], json({{"mac", "02:11:22:33:44:55"}, {"ip", "127.64.1.3"}}));
+    EXPECT_EQ(mods[1]["mode"], 3);
+
+    call("DELETE", "/aps/" + softap_id + "/stations/02:11:22:33:44:55", nullptr, 204);
+    at(1).expect("+STA_DISCONNECTED:\"02:11:22:33:44:55\"\r\n");
+    call("PATCH", "/aps/" + softap_id, {{"rssi", -10}}, 409);  // AT+CWSAP's business
+    at(0).silence(100ms);
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+}  // namespace
