@@ -101,16 +101,19 @@ asio::awaitable<void> Wifi::smart_join(std::shared_ptr<Smart> sc, sim::SmartPhon
   save_wifi_station(ctx_, s_);
 
   auto error = sim::JoinError::NotFound;
+  std::uint64_t gen = 0;  // a restart, a mode change or AT+CWQAP meanwhile: nothing to say
   if (!good.empty() || seen.empty()) {
+    gen = gen_ + 1;  // the join's own
     error = co_await join(cfg, 15s);
   } else {
     disconnect();
+    gen = gen_;
     asio::steady_timer t(io_);
     t.expires_after(world_.scan_time);  // a scan that finds no acceptable AP
     std::error_code ec;
     co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (!*alive || sc->stopped) co_return;
+  if (!*alive || sc->stopped || gen != gen_) co_return;
   report(error == sim::JoinError::None ? "smartconfig connected wifi\r\n" : "smartconfig connect fail\r\n");
 }
 

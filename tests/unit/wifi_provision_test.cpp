@@ -229,6 +229,17 @@ TEST_F(Provision, SmartConfigEndsWithTheRadio) {
   EXPECT_EQ(world.trigger_smartconfig("phone"), 0);
 }
 
+TEST_F(Provision, ARestartDuringTheJoinEndsItSilently) {
+  ASSERT_TRUE(wifi->start_smartconfig(3, 0, ""));
+  world.trigger_smartconfig("phone");
+  run(20ms);
+  take();
+  wifi->stop();
+  run();
+  EXPECT_EQ(take(), "");
+  EXPECT_FALSE(wifi->smartconfig_running());
+}
+
 // ---- WPS -----------------------------------------------------------------------------------
 
 TEST_F(Provision, WpsButtonGivesTheApsCredentials) {
