@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "process.hpp"
 #include "transcript.hpp"
@@ -107,9 +108,13 @@ class Session {
   // What a person needs to see when a step fails: the conversation and the module's stderr.
   std::string diagnostics() const {
     std::ostringstream os;
-    os << "--- AT port conversation (>> sent, << received; one line per LF) ---\n";
+    os << "--- AT port conversation (>> sent, << received, ## http; one line per LF) ---\n";
     std::vector<std::string> lines;
     for (const auto& [dir, bytes] : log_) {
+      if (dir == '#') {  // an http step, between the bytes it caused
+        lines.push_back("## " + bytes);
+        continue;
+      }
       std::size_t start = 0;
       while (start < bytes.size()) {
         std::size_t nl = bytes.find('\n', start);
@@ -119,7 +124,7 @@ class Session {
           std::size_t nl2 = bytes.find('\n', end);
           end = nl2 == std::string::npos ? bytes.size() : nl2 + 1;
         }
-        lines.push_back(std::string(dir ? ">> " : "<< ") + escape(bytes.substr(start, end - start)));
+        lines.push_back(std::string(dir == '>' ? ">> " : "<< ") + escape(bytes.substr(start, end - start)));
         start = end;
       }
     }
@@ -233,6 +238,7 @@ class Session {
   std::vector<std::string> argv() const {
     std::vector<std::string> a{binary_path(), "run", "--flash", flash_.string(), "--serial", slave_path_};
     for (const auto& x : t_.args) a.push_back(substitute(x));
+    if (t_.control) a.insert(a.end(), {"--control", "0"});
     return a;
   }
 
@@ -249,6 +255,8 @@ class Session {
       if (starts_ > 1) log << "\n[e2e harness: start #" << starts_ << "]\n";
     }
     std::vector<std::string> args = argv();
+    stderr_mark_ = fs::exists(stderr_path_) ? fs::file_size(stderr_path_) : 0;
+    control_port_ = 0;
     pid_t pid;
     try {
       pid = spawn_module(args, stdout_path_.string(), stderr_path_.string());
@@ -361,11 +369,11 @@ class Session {
   }
 
   void record(bool sent, std::string_view bytes) {
-    if (!sent && !log_.empty() && !log_.back().first) {
+    if (!sent && !log_.empty() && log_.back().first == '<') {
       log_.back().second.append(bytes);
       return;
     }
-    log_.emplace_back(sent, std::string(bytes));
+    log_.emplace_back(sent ? '>' : '<', std::string(bytes));
   }
 
   // -- steps --
@@ -395,7 +403,53 @@ class Session {
     throw StepFailure{line, os.str()};
   }
 
-  void expect_ready(std::size_t line) { expect_bytes("\r\nready\r\n", kReadyTimeout, line, "ready"); }
+  void expect_ready(std::size_t line) {
+    auto deadline = Clock::now() + scaled(kReadyTimeout);
+    expect_bytes("\r\nready\r\n", kReadyTimeout, line, "ready");
+    if (t_.control) learn_control_port(deadline, line);
+  }
+
+  // `control`: this run's stderr names the port (`espat: control API: http://127.0.0.1:<port>`).
+  void learn_control_port(Clock::time_point deadline, std::size_t line) {
+    static const std::regex re(R"(espat: control API: http://127\.0\.0\.1:(\d+)\n)");
+    std::smatch m;
+    bool found = pump_until(deadline, [&] {
+      std::string err = read_file(stderr_path_);
+      err.erase(0, std::min<std::size_t>(stderr_mark_, err.size()));
+      if (!std::regex_search(err, m, re)) return false;
+      control_port_ = std::stoi(m[1].str());
+      return true;
+    }, line, "waiting for the control API line on stderr");
+    if (!found || control_port_ <= 0 || control_port_ > 65535)
+      throw StepFailure{line, "control: the module's stderr did not name the control API port within " +
+                                  std::to_string(scaled(kReadyTimeout).count()) + " ms"};
+  }
+
+  void http(const Step& s) {
+    if (!alive()) throw StepFailure{s.line, "http: the module is not running (" + describe_status(status_) + ")"};
+    if (!control_port_) learn_control_port(Clock::now() + scaled(kReadyTimeout), s.line);
+    const std::string what = "http " + s.method + " " + s.path + (s.bytes.empty() ? "" : " " + s.bytes);
+    log_.emplace_back('#', what);
+    httplib::Client cli("127.0.0.1", control_port_);
+    const auto timeout = scaled(Millis(10000));
+    cli.set_connection_timeout(timeout);
+    cli.set_read_timeout(timeout);
+    cli.set_write_timeout(timeout);
+    const char* type = "application/json";
+    const std::string& p = s.path;
+    httplib::Result r = s.method == "GET"     ? cli.Get(p)
+                        : s.method == "POST"  ? cli.Post(p, s.bytes, type)
+                        : s.method == "PUT"   ? cli.Put(p, s.bytes, type)
+                        : s.method == "PATCH" ? cli.Patch(p, s.bytes, type)
+                                              : cli.Delete(p, s.bytes, type);
+    if (!r) throw StepFailure{s.line, what + ": no answer (" + httplib::to_string(r.error()) + ")"};
+    log_.back().second += " -> " + std::to_string(r->status);
+    bool ok = s.code ? r->status == s.code : r->status / 100 == 2;
+    if (!ok)
+      throw StepFailure{s.line, what + ": status " + std::to_string(r->status) + ", wanted " +
+                                    (s.code ? std::to_string(s.code) : std::string("2xx")) +
+                                    "\n  response body: " + escape(r->body)};
+  }
 
   void match(const Step& s) {
     std::regex re;
@@ -461,6 +515,8 @@ class Session {
           throw StepFailure{s.line, "exit: expected exit status " + std::to_string(s.code) + ", got " +
                                         describe_status(status_)};
         return;
+      case Step::Kind::Http:
+        return http(s);
       case Step::Kind::Stderr: {
         auto deadline = Clock::now() + scaled(s.duration);
         while (read_file(stderr_path_).find(s.bytes) == std::string::npos) {
@@ -484,7 +540,9 @@ class Session {
   int starts_ = 0;
   bool exit_expected_ = false;  // an `exit` step ran: the module is meant to be gone
   std::string buf_;                                  // received, not yet consumed
-  std::vector<std::pair<bool, std::string>> log_;    // (sent?, bytes), for messages
+  std::vector<std::pair<char, std::string>> log_;    // ('>' sent, '<' received, '#' http), for messages
+  std::uintmax_t stderr_mark_ = 0;                   // stderr's size when this run started
+  int control_port_ = 0;                             // this run's control API port (`control`)
 };
 
 // ---- registration ---------------------------------------------------------------------------

@@ -148,6 +148,55 @@ TEST(HarnessSelfTest, BuildLinesAddUp) {
   EXPECT_TRUE(parse_transcript("send \"AT\"\n").build.empty());
 }
 
+TEST(HarnessSelfTest, ControlAndHttp) {
+  EXPECT_FALSE(parse_transcript("send \"AT\"\n").control);
+  Transcript t = parse_transcript(
+      "control\n"
+      "http POST \"/smartconfig/phone\" \"{}\"\n"
+      "http PATCH \"/aps/espat-ap\" \"{\\\"up\\\":false}\" 200\n"
+      "http GET \"/aps/nobody\" 404   # a comment\n"
+      "http DELETE \"/aps/x%2Fy\"\n");
+  EXPECT_TRUE(t.control);
+  EXPECT_EQ(t.args, (std::vector<std::string>{"--boot-ms", "20"}));  // --control 0 is the harness's
+  ASSERT_EQ(t.steps.size(), 4u);
+  for (const Step& s : t.steps) EXPECT_EQ(s.kind, Step::Kind::Http);
+  EXPECT_EQ(t.steps[0].method, "POST");
+  EXPECT_EQ(t.steps[0].path, "/smartconfig/phone");
+  EXPECT_EQ(t.steps[0].bytes, "{}");
+  EXPECT_EQ(t.steps[0].code, 0);  // any 2xx
+  EXPECT_EQ(t.steps[0].line, 2u);
+  EXPECT_EQ(t.steps[1].method, "PATCH");
+  EXPECT_EQ(t.steps[1].bytes, "{\"up\":false}");
+  EXPECT_EQ(t.steps[1].code, 200);
+  EXPECT_EQ(t.steps[2].path, "/aps/nobody");
+  EXPECT_EQ(t.steps[2].bytes, "");
+  EXPECT_EQ(t.steps[2].code, 404);
+  EXPECT_EQ(t.steps[3].method, "DELETE");
+  EXPECT_EQ(t.steps[3].path, "/aps/x%2Fy");
+  EXPECT_EQ(t.steps[3].code, 0);
+}
+
+TEST(HarnessSelfTest, RejectsMalformedHttp) {
+  EXPECT_EQ(error_line("http GET \"/world\"\n"), 1u);                   // needs `control`
+  EXPECT_EQ(error_line("control\nsend \"a\"\ncontrol\n"), 3u);          // header after a step
+  EXPECT_EQ(error_line("control now\n"), 1u);
+  EXPECT_EQ(error_line("control\nhttp\n"), 2u);                         // method missing
+  EXPECT_EQ(error_line("control\nhttp get \"/world\"\n"), 2u);          // methods are upper case
+  EXPECT_EQ(error_line("control\nhttp FETCH \"/world\"\n"), 2u);
+  EXPECT_EQ(error_line("control\nhttp \"GET\" \"/world\"\n"), 2u);      // the method is a bare word
+  EXPECT_EQ(error_line("control\nhttp GET\n"), 2u);                     // path missing
+  EXPECT_EQ(error_line("control\nhttp GET /world\n"), 2u);              // path unquoted
+  EXPECT_EQ(error_line("control\nhttp GET \"world\"\n"), 2u);           // path without /
+  EXPECT_EQ(error_line("control\nhttp GET \"\"\n"), 2u);
+  EXPECT_EQ(error_line("control\nhttp POST \"/x\" \"{}\" 2xx\n"), 2u);  // status not a number
+  EXPECT_EQ(error_line("control\nhttp POST \"/x\" \"{}\" 99\n"), 2u);   // status out of range
+  EXPECT_EQ(error_line("control\nhttp POST \"/x\" \"{}\" 600\n"), 2u);
+  EXPECT_EQ(error_line("control\nhttp POST \"/x\" \"a\" \"b\"\n"), 2u); // one body only
+  EXPECT_EQ(error_line("control\nhttp POST \"/x\" \"{}\" 200 1\n"), 2u);
+  EXPECT_EQ(error_line("control\nhttp POST \"/x\" \"\\q\"\n"), 2u);     // bad escape in the body
+  EXPECT_EQ(error_line("control\nhttp POST \"/x\" 201\n"), 0u);         // a status without a body
+}
+
 TEST(HarnessSelfTest, RejectsMalformedTranscripts) {
   EXPECT_EQ(error_line("send \"AT\r\n"), 1u);                 // unterminated string
   EXPECT_EQ(error_line("# c\nsend AT\n"), 2u);                 // bare word for a string

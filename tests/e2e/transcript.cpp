@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 
 namespace espat::e2e {
 
@@ -111,6 +112,24 @@ class Cursor {
       ++pos_;
     }
     return out;
+  }
+  // Exactly one quoted string (no concatenation), for directives with several string arguments.
+  std::optional<std::string> single_string() {
+    if (pos_ >= toks_.size() || !toks_[pos_].quoted) return std::nullopt;
+    const Token& t = toks_[pos_++];
+    std::string piece, out;
+    try {
+      piece = unescape(t.text);
+    } catch (const ParseError& e) {
+      throw ParseError(line_, e.what());
+    }
+    for (std::size_t r = 0; r < t.repeat; ++r) out += piece;
+    return out;
+  }
+  bool at_end() const { return pos_ >= toks_.size(); }
+  std::string word() {
+    if (pos_ >= toks_.size() || toks_[pos_].quoted) fail("a word");
+    return toks_[pos_++].text;
   }
   int integer() {
     if (pos_ < toks_.size() && !toks_[pos_].quoted) {
@@ -293,6 +312,28 @@ Transcript parse_transcript(std::string_view text, std::string path) {
       header();
       c.end();
       t.ready = false;
+    } else if (kw == "control") {
+      header();
+      c.end();
+      t.control = true;
+    } else if (kw == "http") {
+      if (!t.control) throw ParseError(lineno, "http needs the `control` header line");
+      Step s = step(Step::Kind::Http);
+      s.method = c.word();
+      static const char* const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+      if (std::find(std::begin(methods), std::end(methods), s.method) == std::end(methods))
+        throw ParseError(lineno, "http: the method is GET, POST, PUT, PATCH or DELETE, not '" + s.method + "'");
+      auto path = c.single_string();
+      if (!path || path->empty() || (*path)[0] != '/')
+        throw ParseError(lineno, "http: expected a quoted path starting with /");
+      s.path = *path;
+      s.bytes = c.single_string().value_or("");
+      if (!c.at_end()) {
+        s.code = c.integer();
+        if (s.code < 100 || s.code > 599) throw ParseError(lineno, "http: a status is 100..599");
+      }
+      c.end();
+      t.steps.push_back(s);
     } else if (kw == "send") {
       Step s = step(Step::Kind::Send);
       s.bytes = c.string();

@@ -43,12 +43,14 @@ struct Step {
     Kill,     // SIGKILL, start again, expect ready
     Exit,     // the module exits by itself with status `code` within `duration`
     Stderr,   // the module's stderr contains `bytes` (waits up to `duration` for it)
+    Http,     // `method` `path` with body `bytes` to the control API; status `code` (0: any 2xx)
   };
   Kind kind;
   std::size_t line = 0;  // 1-based line in the .at file
   std::string bytes;
   Millis duration{0};
   int code = 0;
+  std::string method, path;  // Http only
 };
 
 struct Transcript {
@@ -60,6 +62,7 @@ struct Transcript {
   std::optional<std::string> flash;       // "vectors:…" or "repo:…": copied to the flash path
   std::vector<std::string> build;         // `build` words: `espat image build -o <flash path> WORDS`
   bool ready = true;                      // `noready` clears it
+  bool control = false;                   // `control`: run with `--control 0` (http steps)
   bool ignore_rest = false;               // the transcript ended with `ignore_rest`
   std::vector<Step> steps;
 };
