@@ -1,6 +1,206 @@
+// Spec 3.2.15-3.2.21: AT+CWAUTOCONN, AT+CWAPPROTO, AT+CWSTAPROTO, AT+CIPSTAMAC, AT+CIPAPMAC,
+// AT+CIPSTA, AT+CIPAP.
+#include <bit>
+
+#include "commands/handler.hpp"
 #include "commands/wifi.hpp"
+#include "module/wifi.hpp"
+#include "module/wifi_settings.hpp"
 
 namespace espat::commands {
-// Not written yet: nothing registered, so AT+CMD? and the README table show these as missing.
-void register_wifi_config(at::Registry&, module::Context&) {}
+
+namespace {
+using module::IpConfig;
+using module::Wifi;
+
+// A Wi-Fi command with the driver deinitialised (AT+CWINIT=0) fails.
+bool ready(Ctx& ctx) { return ctx.wifi().settings().initialized; }
+
+// ---- 3.2.16-3.2.17 <protocol> ----------------------------------------------------------------
+// ESP-IDF takes 802.11b, b/g or b/g/n, each with or without LR, or LR alone; g or n without b
+// is refused.
+bool valid_protocol(int p) { return p == 8 || (p & 7) == 1 || (p & 7) == 3 || (p & 7) == 7; }
+
+at::Command proto_command(Ctx& ctx, const char* name, const char* section, bool softap) {
+  auto on = [&ctx, softap] { return softap ? ctx.wifi().softap_on() : ctx.wifi().station_on(); };
+  auto field = [&ctx, softap]() -> int& { return softap ? ctx.wifi().settings().ap_proto : ctx.wifi().settings().sta_proto; };
+  return {.name = name, .section = section,
+          .query = now([on, field](Call& c) {
+            if (!on()) return Result::error();  // the interface must be enabled (AT+CWMODE)
+            c.reply(line(c, std::to_string(field())));
+            return Result::ok();
+          }),
+          .set = now([&ctx, on, field, softap](Call& c) {
+            if (!on()) return Result::error();
+            const int p = int(c.args.integer(0));
+            if (!valid_protocol(p)) return Result::invalid(0);
+            field() = p;
+            persist(ctx, c, [&] { return module::save_wifi_protocols(ctx, ctx.wifi().settings()); });
+            if (softap) c.after_result([&ctx] { ctx.wifi().apply_softap(); });  // its beacon changes
+            return Result::ok();
+          }),
+          .params = {at::Int{"protocol", 0, 15}}};
+}
+
+// ---- 3.2.18-3.2.19 MAC addresses -------------------------------------------------------------
+Result mac_query(Ctx& ctx, Call& c, const sim::Mac& mac) {
+  if (!ready(ctx)) return Result::error();
+  c.reply(line(c, "\"" + mac.str() + "\""));
+  return Result::ok();
+}
+
+// The new address, if it may be set: notes of 3.2.18-3.2.19 (not multicast, not all 0 or FF,
+// and never the other interface's address).
+std::optional<sim::Mac> new_mac(const Call& c, const sim::Mac& other) {
+  auto mac = sim::Mac::parse(c.args.text(0));
+  if (!mac || !mac->assignable() || *mac == other) return std::nullopt;
+  return mac;
+}
+
+Result cipstamac_set(Ctx& ctx, Call& c) {
+  auto& w = ctx.wifi();
+  if (!w.station_on()) return Result::error();
+  auto& s = w.settings();
+  auto mac = new_mac(c, s.ap_mac);
+  if (!mac) return Result::invalid(0);
+  s.sta_mac = *mac;  // used from the next association on
+  persist(ctx, c, [&] { return module::save_wifi_station_mac(ctx, s); });
+  return Result::ok();
+}
+
+Result cipapmac_set(Ctx& ctx, Call& c) {
+  auto& w = ctx.wifi();
+  if (!w.softap_on()) return Result::error();
+  auto& s = w.settings();
+  auto mac = new_mac(c, s.sta_mac);
+  if (!mac) return Result::invalid(0);
+  s.ap_mac = *mac;
+  persist(ctx, c, [&] { return module::save_wifi_softap_mac(ctx, s); });
+  c.after_result([&ctx] { ctx.wifi().apply_softap(); });  // a new BSSID: the AP restarts
+  return Result::ok();
+}
+
+// ---- 3.2.20-3.2.21 IPv4 addresses ------------------------------------------------------------
+// +X:ip:"a.b.c.d", +X:gateway:"...", +X:netmask:"...". The IPv6 lines need AT+CIPV6=1.
+Result ip_query(Call& c, const IpConfig& ip) {
+  c.reply(line(c, "ip:\"" + ip.ip.str() + "\"") + line(c, "gateway:\"" + ip.gateway.str() + "\"") +
+          line(c, "netmask:\"" + ip.netmask.str() + "\""));
+  return Result::ok();
+}
+
+bool valid_netmask(sim::Ipv4 m) { return m.v != 0 && std::has_single_bit(~m.v + 1); }
+
+// <"ip">[,<"gateway">,<"netmask">]: gateway and netmask come together. Without them the
+// interface keeps its current ones, as the ESP8266 AT firmware did (read the IP info, replace
+// the address); a station without any takes a /24 with gateway .1.
+std::variant<IpConfig, Result> parse_ip(const Call& c, IpConfig cur) {
+  const auto& a = c.args;
+  auto ip = sim::Ipv4::parse(a.text(0));
+  if (!ip || ip->is_zero()) return Result::invalid(0);
+  if (a.has(1) != a.has(2)) return Result::invalid(a.has(1) ? 2 : 1);
+  IpConfig cfg = cur;
+  cfg.ip = *ip;
+  if (a.has(1)) {
+    auto gw = sim::Ipv4::parse(a.text(1)), mask = sim::Ipv4::parse(a.text(2));
+    if (!gw) return Result::invalid(1);
+    if (!mask || !valid_netmask(*mask)) return Result::invalid(2);
+    cfg.gateway = *gw;
+    cfg.netmask = *mask;
+  } else if (cfg.netmask.is_zero()) {
+    cfg.netmask = {0xffffff00u};
+    cfg.gateway = sim::Subnet{*ip, cfg.netmask}.host(1);
+  }
+  return cfg;
+}
+
+Result cipsta_set(Ctx& ctx, Call& c) {
+  auto& w = ctx.wifi();
+  if (!w.station_on()) return Result::error();
+  auto parsed = parse_ip(c, w.station_ip());
+  if (auto* r = std::get_if<Result>(&parsed)) return *r;
+  auto& s = w.settings();
+  s.sta_static = std::get<IpConfig>(parsed);
+  s.dhcp &= ~1;  // 3.2.20 notes: a static IPv4 address disables the DHCP client
+  persist(ctx, c, [&] { return module::save_wifi_station_ip(ctx, s) && module::save_wifi_dhcp(ctx, s); });
+  return Result::ok();
+}
+
+Result cipap_set(Ctx& ctx, Call& c) {
+  auto& w = ctx.wifi();
+  if (!w.softap_on()) return Result::error();
+  auto& s = w.settings();
+  auto parsed = parse_ip(c, s.ap_ip);
+  if (auto* r = std::get_if<Result>(&parsed)) return *r;
+  s.ap_ip = std::get<IpConfig>(parsed);
+  // The firmware restarts the DHCP server on the new address, on even when it was off (esp-at
+  // issue #950, v3.3.0: AT+CWDHCP=0,2 then AT+CIPAP=... reads back bit 1 set).
+  s.dhcp |= 2;
+  // A custom pool outside the new subnet gives way to the default one, as ESP-IDF's server does.
+  const sim::Subnet net{s.ap_ip.ip, s.ap_ip.netmask};
+  const bool reset_pool = s.dhcps.custom && !(net.contains(s.dhcps.first) && net.contains(s.dhcps.last));
+  if (reset_pool) s.dhcps = {};
+  persist(ctx, c, [&] {
+    return module::save_wifi_softap_ip(ctx, s) && module::save_wifi_dhcp(ctx, s) &&
+           (!reset_pool || module::save_wifi_dhcps(ctx, s));
+  });
+  c.after_result([&ctx] { ctx.wifi().apply_softap(); });
+  return Result::ok();
+}
+
+const std::vector<at::ParamSpec> kIpParams = {at::Str{"ip", 15}, at::Str{"gateway", 15, 0, true},
+                                              at::Str{"netmask", 15, 0, true}};
+}  // namespace
+
+void register_wifi_config(at::Registry& r, Ctx& ctx) {
+  r.add({.name = "+CWAUTOCONN", .section = "3.2.15",
+         .query = now([&ctx](Call& c) {
+           if (!ready(ctx)) return Result::error();
+           c.reply(line(c, std::to_string(int(ctx.wifi().settings().autoconn))));
+           return Result::ok();
+         }),
+         .set = now([&ctx](Call& c) {
+           if (!ready(ctx)) return Result::error();
+           auto& s = ctx.wifi().settings();
+           s.autoconn = c.args.integer(0) == 1;
+           module::save_wifi_autoconn(ctx, s);  // always saved (3.2.15 note, 3.16)
+           return Result::ok();
+         }),
+         .params = {at::Int{"enable", 0, 1}}});
+
+  r.add(proto_command(ctx, "+CWAPPROTO", "3.2.16", true));
+  r.add(proto_command(ctx, "+CWSTAPROTO", "3.2.17", false));
+
+  r.add({.name = "+CIPSTAMAC", .section = "3.2.18",
+         .query = now([&ctx](Call& c) { return mac_query(ctx, c, ctx.wifi().settings().sta_mac); }),
+         .set = now([&ctx](Call& c) { return cipstamac_set(ctx, c); }),
+         .params = {at::Str{"mac", 17}},
+         .aliases = cur_def("+CIPSTAMAC")});
+
+  r.add({.name = "+CIPAPMAC", .section = "3.2.19",
+         .query = now([&ctx](Call& c) { return mac_query(ctx, c, ctx.wifi().settings().ap_mac); }),
+         .set = now([&ctx](Call& c) { return cipapmac_set(ctx, c); }),
+         .params = {at::Str{"mac", 17}},
+         .aliases = cur_def("+CIPAPMAC")});
+
+  r.add({.name = "+CIPSTA", .section = "3.2.20",
+         .query = now([&ctx](Call& c) {
+           auto& w = ctx.wifi();
+           if (!w.station_on()) return Result::error();
+           return ip_query(c, w.station_ip());  // zeros when neither connected nor static
+         }),
+         .set = now([&ctx](Call& c) { return cipsta_set(ctx, c); }),
+         .params = kIpParams,
+         .aliases = cur_def("+CIPSTA")});
+
+  r.add({.name = "+CIPAP", .section = "3.2.21",
+         .query = now([&ctx](Call& c) {
+           auto& w = ctx.wifi();
+           if (!w.softap_on()) return Result::error();
+           return ip_query(c, w.settings().ap_ip);
+         }),
+         .set = now([&ctx](Call& c) { return cipap_set(ctx, c); }),
+         .params = kIpParams,
+         .aliases = cur_def("+CIPAP")});
+}
+
 }  // namespace espat::commands

@@ -18,14 +18,20 @@ std::string Wifi::softap_ssid() const {
 std::string Wifi::softap_id() const { return "softap-" + s_.ap_mac.str(); }
 
 void Wifi::apply_softap() {
-  if (!softap_on()) {
-    if (softap_published_) world_.remove_ap(softap_id());
+  // The AP this module published last: its id follows the softAP MAC, which AT+CIPAPMAC changes.
+  std::string published;
+  for (const auto& a : world_.aps())
+    if (a.owner == this) published = a.id;
+  if (!softap_on() || (!published.empty() && published != softap_id())) {
+    if (!published.empty()) world_.remove_ap(published);  // its stations are dropped
     softap_published_ = false;
     clients_.clear();
-    return;
+    if (!softap_on()) return;
+    published.clear();
   }
   sim::Ap ap;
   if (const sim::Ap* cur = world_.find_ap(softap_id())) ap = *cur;
+  const sim::Network old_net = ap.net;
   ap.id = softap_id();
   ap.ssid = softap_ssid();
   ap.bssid = s_.ap_mac;
@@ -34,20 +40,30 @@ void Wifi::apply_softap() {
   ap.security = sim::Security(s_.softap.ecn);
   ap.password = s_.softap.password;
   ap.hidden = s_.softap.hidden != 0;
-  const int cipher = s_.softap.ecn == 0 ? 0 : 4;  // none, or CCMP
-  ap.pairwise_cipher = ap.group_cipher = cipher;
+  // ESP-IDF's softAP ciphers: TKIP for WPA, CCMP for WPA2, TKIP+CCMP (group TKIP) for both.
+  switch (s_.softap.ecn) {
+    case 0: ap.pairwise_cipher = ap.group_cipher = 0; break;
+    case 2: ap.pairwise_cipher = ap.group_cipher = 2; break;
+    case 4: ap.pairwise_cipher = 5, ap.group_cipher = 2; break;
+    default: ap.pairwise_cipher = ap.group_cipher = 4; break;
+  }
   ap.max_stations = s_.softap.max_conn;
   ap.bgn = s_.ap_proto & 7;
-  ap.net.subnet = {s_.ap_ip.ip, s_.ap_ip.netmask};
+  ap.net.subnet = {{s_.ap_ip.ip.v & s_.ap_ip.netmask.v}, s_.ap_ip.netmask};
   ap.net.gateway = s_.ap_ip.gateway;
   ap.net.dns = {s_.ap_ip.ip};
   ap.join_time = std::chrono::milliseconds(100);
   ap.owner = this;
-  if (softap_published_) {
-    world_.update_ap(ap);
-  } else {
+  if (published.empty()) {
     softap_published_ = world_.add_ap(ap);
+    return;
   }
+  const bool renumbered = old_net.subnet.base != ap.net.subnet.base || old_net.subnet.mask != ap.net.subnet.mask ||
+                          old_net.dns != ap.net.dns;
+  world_.update_ap(ap);
+  // AT+CIPAP gave the softAP a new address: the leases handed out name the old one, so the
+  // stations are dropped and join again.
+  if (renumbered) softap_kick(std::nullopt);
 }
 
 std::vector<Wifi::Client> Wifi::softap_clients() const { return clients_; }
