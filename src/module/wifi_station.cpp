@@ -123,7 +123,7 @@ asio::awaitable<void> Wifi::background(std::uint64_t gen, bool first_attempt_now
     if (!first_attempt_now || tries > 0) {
       // AT+CWRECONNCFG (3.2.6): interval 0 never reconnects; count 0 tries for ever.
       if (s_.reconn_interval == 0 || (s_.reconn_count > 0 && tries >= s_.reconn_count)) co_return;
-      state_ = StationState::Disconnected;
+      state_ = StationState::Connecting;  // 3.2.4: 3 is "connecting or reconnecting", waits included
       timer_.expires_after(std::chrono::seconds(s_.reconn_interval));
       std::error_code ec;
       co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
