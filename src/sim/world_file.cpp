@@ -151,6 +151,9 @@ struct Reader {
       }
     }
     ap.net.lease_minutes = int(integer(t, "lease_minutes", 1, 2880).value_or(120));
+    // The default pool, hosts 100-200, shrinks to fit a small subnet (found by world_fuzz).
+    const std::uint32_t broadcast = ~ap.net.subnet.mask.v;
+    if (ap.net.pool_last >= broadcast) ap.net.pool_first = 2, ap.net.pool_last = broadcast - 1;
     if (const toml::node* p = t.get("pool")) {
       const auto* arr = p->as_array();
       if (!arr || arr->size() != 2 || !(*arr)[0].is_integer() || !(*arr)[1].is_integer())

@@ -107,3 +107,15 @@ TEST(WorldFile, MissingFile) {
 
 }  // namespace
 }  // namespace espat::sim
+
+namespace espat::sim {
+// world_fuzz found it: the default pool (hosts 100-200) did not fit a /26.
+TEST(WorldFile, DefaultPoolFitsASmallSubnet) {
+  World w;
+  load_world(w, "[[ap]]\nssid = \"small\"\nsecurity = \"OPEN\"\nsubnet = \"127.10.9.0/26\"\n", "w.toml");
+  const auto& net = w.aps().at(0).net;
+  EXPECT_EQ(net.pool_first, 2u);
+  EXPECT_EQ(net.pool_last, 62u);
+  EXPECT_TRUE(net.subnet.contains(net.subnet.host(net.pool_last)));
+}
+}  // namespace espat::sim

@@ -1,0 +1,30 @@
+// libFuzzer: the world file reader (README "The radio world"; sim/world_file.cpp, toml++). Any
+// input is either loaded or refused with a WorldError naming the line, never a crash, a hang or
+// another exception; what is loaded keeps the world's rules (unique ids and BSSIDs, gateways
+// inside their subnets, DHCP pools inside them too).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <set>
+#include <string_view>
+
+#include "sim/world_file.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  espat::sim::World world;
+  try {
+    espat::sim::load_world(world, std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.toml");
+  } catch (const espat::sim::WorldError&) {
+    return 0;
+  }
+  std::set<std::string> ids;
+  std::set<espat::sim::Mac> bssids;
+  for (const auto& ap : world.aps()) {
+    if (!ids.insert(ap.id).second || !bssids.insert(ap.bssid).second) std::abort();
+    if (!ap.net.subnet.contains(ap.net.gateway)) std::abort();
+    if (ap.ssid.empty() || ap.ssid.size() > 32) std::abort();
+    auto first = ap.net.subnet.host(ap.net.pool_first), last = ap.net.subnet.host(ap.net.pool_last);
+    if (!ap.net.subnet.contains(first) || !ap.net.subnet.contains(last) || last < first) std::abort();
+  }
+  return 0;
+}
