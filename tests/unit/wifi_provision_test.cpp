@@ -11,67 +11,25 @@
 #include "module/context.hpp"
 #include "module/wifi.hpp"
 #include "sim/world_file.hpp"
+#include "fake_module.hpp"
 
 using namespace espat;
 using namespace std::chrono_literals;
 
 namespace {
-// A module context with just what Wifi uses: the engine (its reports), the factory parameters
-// and save(), which records the keys written.
-struct FakeContext final : module::Context {
-  FakeContext(asio::io_context& io, sim::World& w) : engine_(io, registry, [this](std::string s) { out += s; }), world_(w) {}
-  [[noreturn]] static void no() { throw std::logic_error("not in this test"); }
-  at::Engine& engine() override { return engine_; }
-  module::State& state() override { return st; }
-  flash::FlashImage& image() override { no(); }
-  flash::nvs::Storage& nvs() override { no(); }
-  flash::nvs::Storage* mfg_nvs() override { return nullptr; }
-  void reload_mfg_nvs() override {}
-  const flash::FactoryParams& factory() const override { return fp; }
-  module::Wifi& wifi() override { return *wifi_; }
-  sim::World& world() override { return world_; }
-  bool save(std::string_view ns, std::string_view key, const flash::nvs::Value&, bool) override {
-    saved.push_back(std::string(ns) + "/" + std::string(key));
-    return true;
-  }
-  void set_uart(const transport::LineConfig&) override {}
-  void restart() override {}
-  void restore() override {}
-  void deep_sleep(std::chrono::milliseconds) override {}
-  void light_sleep() override {}
-  std::int64_t now() const override { return 0; }
-  void set_now(std::int64_t) override {}
-  std::pair<std::int64_t, std::int64_t> heap() override { return {0, 0}; }
-
-  at::Registry registry;
-  at::Engine engine_;
-  sim::World& world_;
-  module::State st;
-  flash::FactoryParams fp;
-  module::Wifi* wifi_ = nullptr;
-  std::string out;
-  std::vector<std::string> saved;
-};
-
 struct Provision : ::testing::Test {
   asio::io_context io;
   sim::World world;
-  std::unique_ptr<FakeContext> ctx;
-  std::unique_ptr<module::Wifi> wifi;
+  std::unique_ptr<fakes::FakeModule> ctx;
+  module::Wifi* wifi = nullptr;
 
   void SetUp() override {
     sim::load_world(world, sim::default_world_toml(), "default");
     world.scan_time = 50ms;
-    ctx = std::make_unique<FakeContext>(io, world);
-    sim::Subnet ap_net{{0x7f400000u}, {0xffffff00u}};
-    wifi = std::make_unique<module::Wifi>(io, *ctx, world, module::WifiIdentity{*sim::Mac::parse("24:0a:c4:00:00:10"), ap_net});
-    ctx->wifi_ = wifi.get();
-    wifi->start();  // station mode, nothing saved: no auto-connect
+    ctx = std::make_unique<fakes::FakeModule>(io, world);  // station mode, no auto-connect
+    wifi = &ctx->wifi();
   }
-  void TearDown() override {
-    wifi.reset();
-    ctx.reset();
-  }
+  void TearDown() override { ctx.reset(); }
   void run(std::chrono::milliseconds d = 600ms) {
     io.restart();
     io.run_for(d);
@@ -110,7 +68,7 @@ TEST_F(Provision, SmartConfigPhoneGivesCredentialsAndTheStationJoins) {
   // The credentials are the station configuration now, saved as AT+CWJAP saves it.
   ASSERT_TRUE(wifi->settings().station);
   EXPECT_EQ(wifi->settings().station->password, "espat-password");
-  EXPECT_NE(std::find(ctx->saved.begin(), ctx->saved.end(), "wifi_cfg/sta.ssid"), ctx->saved.end());
+  EXPECT_EQ(ctx->saved.count("wifi_cfg/sta.ssid"), 1u);
   // One phone's credentials end the listening.
   EXPECT_FALSE(wifi->smartconfig_running());
   EXPECT_EQ(world.trigger_smartconfig("phone"), 0);
@@ -317,7 +275,7 @@ TEST_F(Provision, MdnsNeedsAnAddressAndResolvesToIt) {
   ASSERT_TRUE(wifi->link());
   ASSERT_TRUE(wifi->start_mdns("espat", "_iot", 8080));
   EXPECT_EQ(world.resolve("ESPAT.local"), wifi->link()->lease.ip);
-  EXPECT_EQ(world.mdns().at(wifi.get()).service, "_iot");
+  EXPECT_EQ(world.mdns().at(wifi).service, "_iot");
   wifi->stop_mdns();
   EXPECT_FALSE(world.resolve("espat.local"));
 }
