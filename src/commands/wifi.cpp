@@ -1,5 +1,7 @@
 #include "commands/wifi.hpp"
 
+#include "module/wifi.hpp"
+
 namespace espat::commands {
 
 void register_wifi(at::Registry& r, module::Context& ctx) {
@@ -8,6 +10,8 @@ void register_wifi(at::Registry& r, module::Context& ctx) {
   register_wifi_config(r, ctx);
   register_wifi_provision(r, ctx);
 }
+
+bool wifi_ready(module::Context& ctx) { return ctx.wifi().settings().initialized; }
 
 std::vector<std::string> cur_def(const std::string& name) { return {name + "_CUR", name + "_DEF"}; }
 

@@ -13,6 +13,9 @@ void register_wifi_softap(at::Registry& r, module::Context& ctx);   // 3.2.10-3.
 void register_wifi_config(at::Registry& r, module::Context& ctx);   // 3.2.15-3.2.21: CWAUTOCONN ... CIPAP
 void register_wifi_provision(at::Registry& r, module::Context& ctx);// 3.2.22-3.2.28: CWSTARTSMART ... CWCOUNTRY
 
+// A Wi-Fi command with the driver deinitialised (AT+CWINIT=0) fails.
+bool wifi_ready(module::Context& ctx);
+
 // The ESP8266-era spellings host drivers still send (BRIEF "both dialects"): "+CWJAP_CUR"
 // sets without saving, "+CWJAP_DEF" sets and saves; the guide's name follows AT+SYSSTORE.
 std::vector<std::string> cur_def(const std::string& name);

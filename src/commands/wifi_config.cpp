@@ -13,8 +13,6 @@ namespace {
 using module::IpConfig;
 using module::Wifi;
 
-// A Wi-Fi command with the driver deinitialised (AT+CWINIT=0) fails.
-bool ready(Ctx& ctx) { return ctx.wifi().settings().initialized; }
 
 // ---- 3.2.16-3.2.17 <protocol> ----------------------------------------------------------------
 // ESP-IDF takes 802.11b, b/g or b/g/n, each with or without LR, or LR alone; g or n without b
@@ -44,7 +42,7 @@ at::Command proto_command(Ctx& ctx, const char* name, const char* section, bool 
 
 // ---- 3.2.18-3.2.19 MAC addresses -------------------------------------------------------------
 Result mac_query(Ctx& ctx, Call& c, const sim::Mac& mac) {
-  if (!ready(ctx)) return Result::error();
+  if (!wifi_ready(ctx)) return Result::error();
   c.reply(line(c, "\"" + mac.str() + "\""));
   return Result::ok();
 }
@@ -154,12 +152,12 @@ const std::vector<at::ParamSpec> kIpParams = {at::Str{"ip", 15}, at::Str{"gatewa
 void register_wifi_config(at::Registry& r, Ctx& ctx) {
   r.add({.name = "+CWAUTOCONN", .section = "3.2.15",
          .query = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            c.reply(line(c, std::to_string(int(ctx.wifi().settings().autoconn))));
            return Result::ok();
          }),
          .set = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            auto& s = ctx.wifi().settings();
            s.autoconn = c.args.integer(0) == 1;
            module::save_wifi_autoconn(ctx, s);  // always saved (3.2.15 note, 3.16)

@@ -10,8 +10,6 @@ namespace espat::commands {
 namespace {
 using namespace std::chrono_literals;
 
-// A Wi-Fi command with the driver deinitialised (AT+CWINIT=0) fails.
-bool ready(Ctx& ctx) { return ctx.wifi().settings().initialized; }
 
 // ---- AT+CWJEAP (3.2.26) ----------------------------------------------------------------
 // The WPA2-Enterprise error codes of 3.2.26, printed like the other module codes (MQTT 0x60xx,
@@ -64,7 +62,7 @@ std::optional<Eap> eap_check(const at::Args& a) {
 
 asio::awaitable<Result> cwjeap_set(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!ready(ctx)) co_return Result::error();
+  if (!wifi_ready(ctx)) co_return Result::error();
   if (!w.station_on()) co_return eap_error(kEapModeNotSta);
   const auto& a = c.args;
   if (auto bad = eap_check(a)) co_return eap_error(*bad);
@@ -96,7 +94,7 @@ asio::awaitable<Result> cwjeap_set(Ctx& ctx, Call& c) {
 Result cwjeap_query(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
   const auto& st = w.settings().station;
-  if (!ready(ctx) || !w.station_on() || !w.link() || !st || !st->eap) return Result::error();
+  if (!wifi_ready(ctx) || !w.station_on() || !w.link() || !st || !st->eap) return Result::error();
   const auto& e = *st->eap;
   c.reply(line(c, fmt::format("{},{},{},{},{},{}", at::quoted(st->ssid), e.method, at::quoted(e.identity),
                               at::quoted(e.username), at::quoted(e.password), st->eap_security)));
@@ -105,7 +103,7 @@ Result cwjeap_query(Ctx& ctx, Call& c) {
 
 // ---- AT+MDNS (3.2.25) ------------------------------------------------------------------
 Result mdns_set(Ctx& ctx, Call& c) {
-  if (!ready(ctx)) return Result::error();
+  if (!wifi_ready(ctx)) return Result::error();
   auto& w = ctx.wifi();
   const auto& a = c.args;
   if (a.integer(0) == 0) {
@@ -122,7 +120,7 @@ Result mdns_set(Ctx& ctx, Call& c) {
 
 // ---- AT+CWCOUNTRY (3.2.28) -------------------------------------------------------------
 Result cwcountry_set(Ctx& ctx, Call& c) {
-  if (!ready(ctx)) return Result::error();
+  if (!wifi_ready(ctx)) return Result::error();
   const auto& a = c.args;
   const auto start = a.integer(2), count = a.integer(3);
   if (start + count - 1 > 14) return Result::invalid(3);  // channels end at 14
@@ -139,20 +137,20 @@ void register_wifi_provision(at::Registry& r, Ctx& ctx) {
   r.add({.name = "+CWSTARTSMART", .section = "3.2.22",
          .set = now([&ctx](Call& c) {
            const auto& a = c.args;
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            const bool ok = ctx.wifi().start_smartconfig(int(a.integer(0)), int(a.integer(1, 0)), a.text(2));
            return ok ? Result::ok() : Result::error();
          }),
          .exec = now([&ctx](Call&) {
            // Without parameters: ESP-TOUCH+AirKiss (3.2.22).
-           return ready(ctx) && ctx.wifi().start_smartconfig(3, 0, "") ? Result::ok() : Result::error();
+           return wifi_ready(ctx) && ctx.wifi().start_smartconfig(3, 0, "") ? Result::ok() : Result::error();
          }),
          .params = {at::Int{"type", 1, 4}, at::Int{"auth floor", 0, 7, true},
                     at::Str{"esptouch v2 key", 16, 16, true}}});
 
   r.add({.name = "+CWSTOPSMART", .section = "3.2.23",
          .exec = now([&ctx](Call&) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            ctx.wifi().stop_smartconfig();
            return Result::ok();
          })});
@@ -160,7 +158,7 @@ void register_wifi_provision(at::Registry& r, Ctx& ctx) {
   r.add({.name = "+WPS", .section = "3.2.24",
          .set = now([&ctx](Call& c) {
            auto& w = ctx.wifi();
-           if (!ready(ctx) || !w.station_on()) return Result::error();  // 3.2.24 notes: station only
+           if (!wifi_ready(ctx) || !w.station_on()) return Result::error();  // 3.2.24 notes: station only
            if (c.args.integer(0) == 0) {
              w.stop_wps();
              return Result::ok();
@@ -185,12 +183,12 @@ void register_wifi_provision(at::Registry& r, Ctx& ctx) {
 
   r.add({.name = "+CWHOSTNAME", .section = "3.2.27",
          .query = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            c.reply(line(c, ctx.wifi().settings().hostname));
            return Result::ok();
          }),
          .set = now([&ctx](Call& c) {
-           if (!ready(ctx) || !ctx.wifi().station_on()) return Result::error();
+           if (!wifi_ready(ctx) || !ctx.wifi().station_on()) return Result::error();
            ctx.wifi().settings().hostname = c.args.text(0);  // not saved (3.2.27 note)
            return Result::ok();
          }),
@@ -198,7 +196,7 @@ void register_wifi_provision(at::Registry& r, Ctx& ctx) {
 
   r.add({.name = "+CWCOUNTRY", .section = "3.2.28",
          .query = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            const auto& s = ctx.wifi().settings();
            c.reply(line(c, fmt::format("{},{},{},{}", s.country_policy, at::quoted(s.country), s.start_channel,
                                        s.channel_count)));

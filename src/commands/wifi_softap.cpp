@@ -11,8 +11,6 @@ namespace espat::commands {
 namespace {
 using module::Wifi;
 
-// A Wi-Fi command with the driver deinitialised (AT+CWINIT=0) fails.
-bool ready(Ctx& ctx) { return ctx.wifi().settings().initialized; }
 
 // +CWSAP:"<ssid>","<pwd>",<channel>,<ecn>,<max conn>,<ssid hidden> (a real ESP32:
 // +CWSAP:"ESP_57E062","",1,0,4,0).
@@ -76,7 +74,7 @@ Result cwqif(Ctx& ctx, Call& c) {
 }
 
 Result cwdhcp_set(Ctx& ctx, Call& c) {
-  if (!ready(ctx)) return Result::error();
+  if (!wifi_ready(ctx)) return Result::error();
   auto& s = ctx.wifi().settings();
   const bool on = c.args.integer(0) == 1;
   const int mode = int(c.args.integer(1));
@@ -158,7 +156,7 @@ void register_wifi_softap(at::Registry& r, Ctx& ctx) {
 
   r.add({.name = "+CWDHCP", .section = "3.2.13",
          .query = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            c.reply(line(c, std::to_string(ctx.wifi().settings().dhcp)));
            return Result::ok();
          }),

@@ -12,8 +12,6 @@ namespace espat::commands {
 namespace {
 using module::Wifi;
 
-// A Wi-Fi command with the driver deinitialised (AT+CWINIT=0) fails.
-bool ready(Ctx& ctx) { return ctx.wifi().settings().initialized; }
 
 Result cwinit_set(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
@@ -30,7 +28,7 @@ Result cwinit_set(Ctx& ctx, Call& c) {
 }
 
 Result cwmode_set(Ctx& ctx, Call& c) {
-  if (!ready(ctx)) return Result::error();
+  if (!wifi_ready(ctx)) return Result::error();
   auto& w = ctx.wifi();
   w.set_mode(int(c.args.integer(0)), c.args.integer(1, 1) == 1);
   persist(ctx, c, [&] { return module::save_wifi_mode(ctx, w.settings()); });
@@ -39,7 +37,7 @@ Result cwmode_set(Ctx& ctx, Call& c) {
 
 // +CWJAP:<ssid>,<bssid>,<channel>,<rssi>,<pci_en>,<reconn_interval>,<listen_interval>,<scan_mode>,<pmf>
 Result cwjap_query(Ctx& ctx, Call& c) {
-  if (!ready(ctx) || !ctx.wifi().station_on()) return Result::error();
+  if (!wifi_ready(ctx) || !ctx.wifi().station_on()) return Result::error();
   auto& w = ctx.wifi();
   const auto& link = w.link();
   if (!link) {
@@ -57,7 +55,7 @@ Result cwjap_query(Ctx& ctx, Call& c) {
 // The set form: omitted <ssid> and <pwd> reuse the last configuration (3.2.5 notes).
 asio::awaitable<Result> cwjap_set(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!ready(ctx) || !w.station_on()) co_return Result::error();
+  if (!wifi_ready(ctx) || !w.station_on()) co_return Result::error();
   const auto& a = c.args;
   module::StationConfig cfg = w.settings().station.value_or(module::StationConfig{});
   if (a.has(0) || a.has(1)) {
@@ -90,7 +88,7 @@ asio::awaitable<Result> cwjap_set(Ctx& ctx, Call& c) {
 
 asio::awaitable<Result> cwjap_exec(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!ready(ctx) || !w.station_on() || !w.settings().station) co_return Result::error();
+  if (!wifi_ready(ctx) || !w.station_on() || !w.settings().station) co_return Result::error();
   auto error = co_await w.join(*w.settings().station, std::chrono::seconds(15));
   if (error == sim::JoinError::None) co_return Result::ok();
   c.reply(fmt::format("+CWJAP:{}\r\n", int(error)));
@@ -116,7 +114,7 @@ std::string cwlap_line(const Call& c, const sim::Ap& ap, int mask) {
 
 asio::awaitable<Result> cwlap(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!ready(ctx) || !w.station_on()) co_return Result::error();
+  if (!wifi_ready(ctx) || !w.station_on()) co_return Result::error();
   const auto& a = c.args;
   std::optional<sim::Mac> mac;
   if (a.has(1)) {
@@ -149,7 +147,7 @@ void register_wifi_station(at::Registry& r, Ctx& ctx) {
 
   r.add({.name = "+CWMODE", .section = "3.2.3",
          .query = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            c.reply(line(c, std::to_string(ctx.wifi().settings().mode)));
            return Result::ok();
          }),
@@ -159,7 +157,7 @@ void register_wifi_station(at::Registry& r, Ctx& ctx) {
 
   r.add({.name = "+CWSTATE", .section = "3.2.4",
          .query = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            auto& w = ctx.wifi();
            c.reply(line(c, fmt::format("{},{}", int(w.state()), at::quoted(w.target_ssid()))));
            return Result::ok();
@@ -177,13 +175,13 @@ void register_wifi_station(at::Registry& r, Ctx& ctx) {
 
   r.add({.name = "+CWRECONNCFG", .section = "3.2.6",
          .query = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            const auto& s = ctx.wifi().settings();
            c.reply(line(c, fmt::format("{},{}", s.reconn_interval, s.reconn_count)));
            return Result::ok();
          }),
          .set = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            auto& s = ctx.wifi().settings();
            s.reconn_interval = int(c.args.integer(0));
            s.reconn_count = int(c.args.integer(1));
@@ -194,7 +192,7 @@ void register_wifi_station(at::Registry& r, Ctx& ctx) {
 
   r.add({.name = "+CWLAPOPT", .section = "3.2.7",
          .set = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            auto& o = ctx.wifi().settings().scan;
            const auto& a = c.args;
            o.sort_by_rssi = a.integer(0) == 1;  // the records come strongest first either way
@@ -215,7 +213,7 @@ void register_wifi_station(at::Registry& r, Ctx& ctx) {
 
   r.add({.name = "+CWQAP", .section = "3.2.9",
          .exec = now([&ctx](Call& c) {
-           if (!ready(ctx)) return Result::error();
+           if (!wifi_ready(ctx)) return Result::error();
            ctx.wifi().disconnect();
            return Result::ok();
          })});

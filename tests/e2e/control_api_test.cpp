@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
+#include "transcript.hpp"
 
 namespace {
 
@@ -39,25 +40,9 @@ using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 using nlohmann::json;
 using namespace std::chrono_literals;
+using espat::e2e::escape;
+using espat::e2e::read_file;
 using espat::e2e::scaled;
-
-std::string printable(std::string_view bytes) {
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
-    else if (c < 0x20 || c >= 0x7f) out += fmt::format("\\x{:02x}", c);
-    else out.push_back(char(c));
-  }
-  return out;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -92,13 +77,13 @@ class AtPort {
     for (;;) {
       const std::size_t n = std::min(buf_.size(), want.size());
       if (buf_.compare(0, n, want.substr(0, n)) != 0)
-        throw Failure(fmt::format("expected \"{}\"\n     got \"{}\"", printable(want), printable(buf_)));
+        throw Failure(fmt::format("expected {}\n     got {}", escape(want), escape(buf_)));
       if (n == want.size()) {
         buf_.erase(0, n);
         return;
       }
       if (Clock::now() >= deadline)
-        throw Failure(fmt::format("timed out expecting \"{}\"\n             got \"{}\"", printable(want), printable(buf_)));
+        throw Failure(fmt::format("timed out expecting {}\n             got {}", escape(want), escape(buf_)));
       read_some(20ms);
     }
   }
@@ -108,7 +93,7 @@ class AtPort {
     const auto end = Clock::now() + d;
     while (Clock::now() < end) {
       read_some(20ms);
-      if (!buf_.empty()) throw Failure(fmt::format("expected silence, got \"{}\"", printable(buf_)));
+      if (!buf_.empty()) throw Failure(fmt::format("expected silence, got {}", escape(buf_)));
     }
   }
 

@@ -68,13 +68,6 @@ std::string describe_status(int status) {
   return "status " + std::to_string(status);
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A step that did not hold; line 0 means the start or the end of the test.
 struct StepFailure {
   std::size_t line;

@@ -91,13 +91,6 @@ std::string pl_printable(std::string_view bytes, std::size_t max = 300) {
   return out;
 }
 
-std::string pl_read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -145,7 +138,7 @@ class Device {
   }
 
   const fs::path& dir() const { return dir_; }
-  std::string stderr_text() const { return pl_read_file(stderr_path_); }
+  std::string stderr_text() const { return espat::e2e::read_file(stderr_path_); }
   int starts() const { return starts_; }
 
   void start() {

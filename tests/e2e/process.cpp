@@ -57,4 +57,11 @@ pid_t spawn_module(std::vector<std::string> args, const std::string& stdout_path
   return pid;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 }  // namespace espat::e2e

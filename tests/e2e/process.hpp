@@ -4,6 +4,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@ D scaled(D d) {
 // Forks and execs argv (argv[0] a path) with stdin from /dev/null, stdout and stderr appended to
 // the given files, default signal dispositions, and SIGKILL when the test process dies.
 // Throws std::runtime_error when a file cannot be opened or fork fails.
+// The whole file ("" when it cannot be read): the module's stderr, logs, transcripts.
+std::string read_file(const std::string& path);
+
 pid_t spawn_module(std::vector<std::string> argv, const std::string& stdout_path, const std::string& stderr_path);
 
 }  // namespace espat::e2e
