@@ -33,8 +33,8 @@ struct Engine::DataWait {
   asio::steady_timer timer;  // cancelled when the data is complete
 };
 
-Engine::Engine(asio::io_context& io, const Registry& registry, Output out)
-    : io_(io), registry_(registry), out_(std::move(out)), pt_flush_timer_(io), pt_plus_timer_(io) {}
+Engine::Engine(asio::io_context& io, const Registry& registry, Host& host, Output out)
+    : io_(io), registry_(registry), host_(host), out_(std::move(out)), pt_flush_timer_(io), pt_plus_timer_(io) {}
 
 Engine::~Engine() { *alive_ = false; }
 
@@ -137,8 +137,8 @@ void Engine::handle_line(const std::string& line, const std::string&) {
   std::string name(rest.substr(0, end));
   std::string_view tail = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
 
-  const Command* cmd = registry_.find(name);
-  if (!cmd) return write_error(ErrCode::make(Sub::Unsupported));
+  auto entry = registry_.find(name);
+  if (!entry) return write_error(ErrCode::make(Sub::Unsupported));
   Form form;
   std::string_view params;
   if (tail.empty()) form = Form::Exec;
@@ -146,21 +146,24 @@ void Engine::handle_line(const std::string& line, const std::string&) {
   else if (tail == "=?") form = Form::Test;
   else if (tail[0] == '=') form = Form::Set, params = tail.substr(1);
   else return write_error(ErrCode::make(Sub::Unsupported));  // e.g. "AT+GMR?x"
-  dispatch(*cmd, std::move(name), form, params);
+  dispatch(*entry, std::move(name), form, params);
 }
 
-void Engine::dispatch(const Command& cmd, std::string name, Form form, std::string_view params) {
-  const Handler* h = form == Form::Test ? &cmd.test : form == Form::Query ? &cmd.query
-                   : form == Form::Set ? &cmd.set : &cmd.exec;
+void Engine::dispatch(const Registry::Entry& entry, std::string name, Form form, std::string_view params) {
+  const Command& cmd = *entry.command;
+  const Handler* h = &cmd.handler(form);
   if (!*h) return write_error(ErrCode::make(Sub::OpError));
   Args args;
   if (form == Form::Set) {
-    auto checked = parse_and_check(params, cmd.params);
+    auto checked = parse_and_check(params, cmd.params, {host_.multiple_links(), host_.links()});
     if (auto* e = std::get_if<ErrCode>(&checked)) return write_error(*e);
     args = std::move(std::get<Args>(checked));
   }
+  // The family's preconditions, after the parameters as the firmware's handlers check them.
+  if (const Needs needs = cmd.needs_of(form); needs && entry.family->check)
+    if (auto e = entry.family->check(host_, needs)) return write_error(*e);
   busy_ = true;
-  auto call = std::make_shared<Call>(Call{*this, std::move(name), form, std::move(args), {}});
+  auto call = std::make_shared<Call>(Call{*this, host_, std::move(name), form, std::move(args), entry.store, {}});
   auto alive = alive_;
   asio::co_spawn(io_, [h, call]() -> asio::awaitable<Result> { co_return co_await (*h)(*call); },
                  [this, call, alive](std::exception_ptr ep, Result r) {

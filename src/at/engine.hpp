@@ -24,7 +24,7 @@ namespace espat::at {
 class Engine {
  public:
   using Output = std::function<void(std::string)>;
-  Engine(asio::io_context& io, const Registry& registry, Output out);
+  Engine(asio::io_context& io, const Registry& registry, Host& host, Output out);
   ~Engine();
 
   // Bytes from the AT port.
@@ -69,7 +69,7 @@ class Engine {
   enum class Mode { Command, Data, Passthrough };
   void frame(std::span<const std::uint8_t> bytes);
   void handle_line(const std::string& line, const std::string& raw);
-  void dispatch(const Command& cmd, std::string name, Form form, std::string_view params);
+  void dispatch(const Registry::Entry& entry, std::string name, Form form, std::string_view params);
   void finish(Result r, std::vector<std::function<void()>> after);
   void write_busy();
   void passthrough_input(std::span<const std::uint8_t> bytes);
@@ -78,6 +78,7 @@ class Engine {
 
   asio::io_context& io_;
   const Registry& registry_;
+  Host& host_;
   Output out_;
   LineFramer framer_;
   MessageFilter filter_;

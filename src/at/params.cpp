@@ -1,5 +1,6 @@
 #include "at/params.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace espat::at {
@@ -76,69 +77,129 @@ std::optional<std::int64_t> parse_integer(std::string_view token) {
   return negative ? -std::int64_t(v) : std::int64_t(v);
 }
 
+std::int64_t Args::integer(std::size_t i, std::int64_t fallback) const {
+  if (has(i)) return values_[i].integer;
+  if (i < values_.size() && values_[i].def) return *values_[i].def;
+  return fallback;
+}
+
 const std::string& Args::text(std::size_t i) const {
   static const std::string empty;
   return has(i) ? values_[i].text : empty;
+}
+
+std::size_t Args::index(std::string_view name) const {
+  for (std::size_t i = 0; i < values_.size(); ++i)
+    if (name == values_[i].name) return i;
+  return values_.size();
 }
 
 namespace {
 bool spec_optional(const ParamSpec& s) {
   return std::visit([](const auto& p) { return p.optional; }, s);
 }
-}  // namespace
+const char* spec_name(const ParamSpec& s) {
+  return std::visit([](const auto& p) { return p.name; }, s);
+}
 
-std::variant<Args, ErrCode> check(const std::vector<RawParam>& raw_in, const std::vector<ParamSpec>& schema) {
-  std::vector<RawParam> raw = raw_in;
+// One present parameter against its spec; idx is its position on the line.
+std::optional<ErrCode> check_one(const RawParam& r, const ParamSpec& spec, std::uint16_t idx, Args::Value& v) {
+  v.present = true;
+  if (const Int* s = std::get_if<Int>(&spec)) {
+    if (r.kind != RawParam::Kind::Bare) return ErrCode::make(Sub::ParaType, idx);
+    auto n = parse_integer(r.text);
+    if (!n) return ErrCode::make(Sub::ParaType, idx);
+    if (*n < s->min || *n > s->max) return ErrCode::make(Sub::ParaInvalid, idx);
+    v.integer = *n;
+  } else if (const Str* s = std::get_if<Str>(&spec)) {
+    if (r.kind != RawParam::Kind::String) return ErrCode::make(Sub::ParaType, idx);
+    if (r.text.size() > s->max_len || r.text.size() < s->min_len) return ErrCode::make(Sub::ParaLength, idx);
+    if (s->valid && !s->valid(r.text)) return ErrCode::make(Sub::ParaInvalid, idx);
+    if (!s->one_of.empty() && std::find(s->one_of.begin(), s->one_of.end(), r.text) == s->one_of.end())
+      return ErrCode::make(Sub::ParaInvalid, idx);
+    v.is_string = true;
+    v.text = r.text;
+  } else {  // Any
+    if (r.kind == RawParam::Kind::String) {
+      v.is_string = true;
+      v.text = r.text;
+    } else {
+      auto n = parse_integer(r.text);
+      if (!n) return ErrCode::make(Sub::ParaType, idx);
+      v.integer = *n;
+      v.text = r.text;
+    }
+  }
+  return std::nullopt;
+}
+
+// The list after the link id: counts, then each parameter. `offset` is the link id's place.
+std::variant<std::vector<Args::Value>, ErrCode> check_list(std::vector<RawParam> raw, const std::vector<ParamSpec>& schema,
+                                                           std::size_t offset) {
   // "AT+T=1,2," equals "AT+T=1,2": omitted fields past the schema are dropped (§6.4.6).
   while (raw.size() > schema.size() && raw.back().kind == RawParam::Kind::Omitted) raw.pop_back();
-  const std::size_t given = raw_in.size();
-
   std::size_t mandatory = 0;
   for (std::size_t i = 0; i < schema.size(); ++i)
     if (!spec_optional(schema[i])) mandatory = i + 1;
-  if (raw.size() > schema.size()) return ErrCode::para_num(unsigned(schema.size()), unsigned(raw.size()));
-  if (raw.size() < mandatory) return ErrCode::para_num(unsigned(mandatory), unsigned(raw.size()));
+  if (raw.size() > schema.size())
+    return ErrCode::para_num(unsigned(offset + schema.size()), unsigned(offset + raw.size()));
+  if (raw.size() < mandatory) return ErrCode::para_num(unsigned(offset + mandatory), unsigned(offset + raw.size()));
 
   std::vector<Args::Value> values(schema.size());
+  for (std::size_t i = 0; i < schema.size(); ++i) {
+    values[i].name = spec_name(schema[i]);
+    if (const Int* s = std::get_if<Int>(&schema[i])) values[i].def = s->def;
+  }
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    const RawParam& r = raw[i];
-    auto idx = std::uint16_t(i);
-    if (r.kind == RawParam::Kind::Omitted) {
+    const auto idx = std::uint16_t(offset + i);
+    if (raw[i].kind == RawParam::Kind::Omitted) {
       if (!spec_optional(schema[i])) return ErrCode::make(Sub::ParaInvalid, idx);
       continue;
     }
-    Args::Value& v = values[i];
-    v.present = true;
-    if (const Int* s = std::get_if<Int>(&schema[i])) {
-      if (r.kind != RawParam::Kind::Bare) return ErrCode::make(Sub::ParaType, idx);
-      auto n = parse_integer(r.text);
-      if (!n) return ErrCode::make(Sub::ParaType, idx);
-      if (*n < s->min || *n > s->max) return ErrCode::make(Sub::ParaInvalid, idx);
-      v.integer = *n;
-    } else if (const Str* s = std::get_if<Str>(&schema[i])) {
-      if (r.kind != RawParam::Kind::String) return ErrCode::make(Sub::ParaType, idx);
-      if (r.text.size() > s->max_len || r.text.size() < s->min_len) return ErrCode::make(Sub::ParaLength, idx);
-      v.is_string = true;
-      v.text = r.text;
-    } else {  // Any
-      if (r.kind == RawParam::Kind::String) {
-        v.is_string = true;
-        v.text = r.text;
-      } else {
-        auto n = parse_integer(r.text);
-        if (!n) return ErrCode::make(Sub::ParaType, idx);
-        v.integer = *n;
-        v.text = r.text;
-      }
-    }
+    if (auto e = check_one(raw[i], schema[i], idx, values[i])) return *e;
   }
-  return Args(std::move(values), given);
+  return values;
+}
+}  // namespace
+
+std::variant<Args, ErrCode> check(const std::vector<RawParam>& raw_in, const Schema& schema, LinkMode links) {
+  const std::size_t given = raw_in.size();
+  std::vector<RawParam> raw = raw_in;
+  std::optional<int> link;
+  std::size_t offset = 0;
+  if (schema.link_id != LinkId::None && links.multiple) {
+    const int max = schema.link_id == LinkId::PrefixOrAll ? links.links : links.links - 1;
+    Args::Value v;
+    if (raw.empty() || raw[0].kind == RawParam::Kind::Omitted) return ErrCode::make(Sub::ParaInvalid, 0);
+    if (auto e = check_one(raw[0], Int{"link ID", 0, max}, 0, v)) return *e;
+    link = int(v.integer);
+    raw.erase(raw.begin());
+    offset = 1;
+  }
+  const std::vector<ParamSpec>* list = &schema.params;
+  std::vector<ParamSpec> chosen;
+  if (!schema.variants.empty()) {
+    // The first parameter picks the shape of the rest.
+    if (raw.empty() || raw[0].kind == RawParam::Kind::Omitted)
+      return raw.empty() ? ErrCode::para_num(unsigned(offset + 1), unsigned(offset)) : ErrCode::make(Sub::ParaInvalid, std::uint16_t(offset));
+    Args::Value first;
+    if (auto e = check_one(raw[0], schema.params.at(0), std::uint16_t(offset), first)) return *e;
+    const std::string key = first.is_string ? first.text : std::to_string(first.integer);
+    auto v = std::find_if(schema.variants.begin(), schema.variants.end(), [&](const Variant& x) { return x.when == key; });
+    if (v == schema.variants.end()) return ErrCode::make(Sub::ParaInvalid, std::uint16_t(offset));
+    chosen.push_back(schema.params[0]);
+    chosen.insert(chosen.end(), v->params.begin(), v->params.end());
+    list = &chosen;
+  }
+  auto values = check_list(std::move(raw), *list, offset);
+  if (auto* e = std::get_if<ErrCode>(&values)) return *e;
+  return Args(std::move(std::get<std::vector<Args::Value>>(values)), given, link);
 }
 
-std::variant<Args, ErrCode> parse_and_check(std::string_view text, const std::vector<ParamSpec>& schema) {
+std::variant<Args, ErrCode> parse_and_check(std::string_view text, const Schema& schema, LinkMode links) {
   auto parsed = parse_params(text);
   if (auto* f = std::get_if<ParseFailure>(&parsed)) return ErrCode::make(Sub::ParaParse, std::uint16_t(f->index));
-  return check(std::get<std::vector<RawParam>>(parsed), schema);
+  return check(std::get<std::vector<RawParam>>(parsed), schema, links);
 }
 
 std::string quoted(std::string_view s) {

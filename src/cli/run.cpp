@@ -16,6 +16,7 @@
 
 #include "cli/host_port.hpp"
 #include "cli/module_view.hpp"
+#include "commands/table.hpp"
 #include "module/module.hpp"
 #include "sim/control_api.hpp"
 #include "sim/world_file.hpp"
@@ -137,7 +138,7 @@ int run(const RunOptions& o) {
     for (int k = 0; k < o.modules; ++k) {
       const std::string flash = module_flash(o.flash, k);
       modules.push_back(std::make_unique<module::Module>(
-          io, module::Options{.flash_path = flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms,
+          io, module::Options{.commands = &commands::command_table(), .flash_path = flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms,
                               .world = &world, .index = k}));
       ports.push_back(open_port(io, o, k, transport::PortOptions{o.baud_pacing, modules.back()->boot_line()}));
       if (o.modules > 1)

@@ -1,12 +1,11 @@
 #include "commands/basic.hpp"
 
 namespace espat::commands {
-void register_basic(at::Registry& r, module::Context& ctx) {
-  register_system(r, ctx);
-  register_uart(r, ctx);
-  register_power(r, ctx);
-  register_messages(r, ctx);
-  register_storage(r, ctx);
-  register_misc(r, ctx);
+// The Basic commands need nothing but a running module: no predicate.
+at::Family basic_family() {
+  at::Family f{.name = "basic"};
+  for (auto* rows : {system_commands, uart_commands, power_commands, messages_commands, storage_commands, misc_commands})
+    for (auto& c : rows()) f.rows.push_back(std::move(c));
+  return f;
 }
 }  // namespace espat::commands

@@ -1,16 +1,16 @@
-// Spec 3.1, Basic AT Commands. Registered in the guide's order.
+// Spec 3.1, Basic AT Commands: the family's table, in the guide's order, one file per group.
 #pragma once
+#include <vector>
+
 #include "at/command.hpp"
-#include "module/context.hpp"
 
 namespace espat::commands {
-void register_basic(at::Registry& r, module::Context& ctx);
+at::Family basic_family();
 
-// One file per group of 3.1; register_basic calls them in the guide's order.
-void register_system(at::Registry& r, module::Context& ctx);   // AT, RST, GMR, CMD, GSLP, ATE, RESTORE
-void register_uart(at::Registry& r, module::Context& ctx);     // SAVETRANSLINK, TRANSINTVL, UART_CUR/DEF, UART
-void register_power(at::Registry& r, module::Context& ctx);    // SLEEP, SYSRAM
-void register_messages(at::Registry& r, module::Context& ctx); // SYSMSG, SYSMSGFILTER, SYSMSGFILTERCFG
-void register_storage(at::Registry& r, module::Context& ctx);  // SYSFLASH, SYSMFG
-void register_misc(at::Registry& r, module::Context& ctx);     // RFPOWER ... SYSREG
+std::vector<at::Command> system_commands();    // AT, RST, GMR, CMD, GSLP, ATE, RESTORE
+std::vector<at::Command> uart_commands();      // SAVETRANSLINK, TRANSINTVL, UART_CUR/DEF, UART
+std::vector<at::Command> power_commands();     // SLEEP, SYSRAM
+std::vector<at::Command> messages_commands();  // SYSMSG, SYSMSGFILTER, SYSMSGFILTERCFG
+std::vector<at::Command> storage_commands();   // SYSFLASH, SYSMFG
+std::vector<at::Command> misc_commands();      // RFPOWER ... SYSREG
 }  // namespace espat::commands

@@ -26,13 +26,14 @@ asio::awaitable<Result> filtercfg(Ctx& ctx, Call& c) {
 }
 }  // namespace
 
-void register_messages(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "+SYSMSG", .section = "3.1.15",
-         .query = now([&ctx](Call& c) {
+std::vector<at::Command> messages_commands() {
+  std::vector<at::Command> r;
+  r.push_back({.name = "+SYSMSG",
+         .query = plain([](Ctx& ctx, Call& c) {
            c.reply(line(c, std::to_string(ctx.state().sysmsg)));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) {
+         .set = plain([](Ctx& ctx, Call& c) {
            int v = int(c.args.integer(0));
            if (!module::save_sysmsg(ctx, v)) return Result::error();
            ctx.state().sysmsg = v;
@@ -40,27 +41,28 @@ void register_messages(at::Registry& r, Ctx& ctx) {
          }),
          .params = {at::Int{"state", 0, 7}}});
 
-  r.add({.name = "+SYSMSGFILTER", .section = "3.1.16",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+SYSMSGFILTER",
+         .query = plain([](Ctx& ctx, Call& c) {
            c.reply(line(c, ctx.engine().filter().enabled() ? "1" : "0"));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) {
+         .set = plain([](Ctx& ctx, Call& c) {
            ctx.engine().filter().set_enabled(c.args.integer(0) == 1);
            return Result::ok();
          }),
          .params = {at::Int{"enable", 0, 1}}});
 
-  r.add({.name = "+SYSMSGFILTERCFG", .section = "3.1.17",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+SYSMSGFILTERCFG",
+         .query = plain([](Ctx& ctx, Call& c) {
            int index = 0;
            for (const auto& f : ctx.engine().filter().list())
              c.reply(line(c, fmt::format("{},\"{}\",\"{}\"", index++, f.head, f.tail)));
            return Result::ok();
          }),
-         .set = [&ctx](Call& c) { return filtercfg(ctx, c); },
+         .set = coro(filtercfg),
          .params = {at::Int{"operator", 0, 2}, at::Int{"head_regexp_len", 0, 64, true},
                     at::Int{"tail_regexp_len", 0, 64, true}}});
+  return r;
 }
 
 }  // namespace espat::commands

@@ -57,55 +57,57 @@ Result sysreg(Ctx& ctx, Call& c) {
 }
 
 template <class Get, class Set>
-at::Command flag(const char* name, const char* section, const char* param, Get get, Set set) {
-  return {.name = name, .section = section,
-          .query = now([get](Call& c) {
-            c.reply(line(c, std::to_string(get())));
+at::Command flag(const char* name, const char* param, Get get, Set set) {
+  return {.name = name,
+          .query = plain([get](Ctx& ctx, Call& c) {
+            c.reply(line(c, std::to_string(get(ctx))));
             return Result::ok();
           }),
-          .set = now([set](Call& c) {
-            set(int(c.args.integer(0)));
+          .set = plain([set](Ctx& ctx, Call& c) {
+            set(ctx, int(c.args.integer(0)));
             return Result::ok();
           }),
           .params = {at::Int{param, 0, 1}}};
 }
 }  // namespace
 
-void register_misc(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "+RFPOWER", .section = "3.1.20",
-         .query = now([&ctx](Call& c) {
+std::vector<at::Command> misc_commands() {
+  std::vector<at::Command> r;
+  r.push_back({.name = "+RFPOWER",
+         .query = plain([](Ctx& ctx, Call& c) {
            const auto& s = ctx.state();
            c.reply(line(c, fmt::format("{},{},{},{}", s.wifi_power, s.ble_adv_power, s.ble_scan_power, s.ble_conn_power)));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) { return rfpower_set(ctx, c); }),
+         .set = plain(rfpower_set),
          .params = {at::Int{"wifi_power", 40, 84}, at::Int{"ble_adv_power", 0, 7, true},
                     at::Int{"ble_scan_power", 0, 7, true}, at::Int{"ble_conn_power", 0, 7, true}}});
 
-  r.add({.name = "+SYSROLLBACK", .section = "3.1.22", .exec = now([&ctx](Call& c) { return rollback(ctx, c); })});
+  r.push_back({.name = "+SYSROLLBACK", .exec = plain(rollback)});
 
-  r.add({.name = "+SYSTIMESTAMP", .section = "3.1.23",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+SYSTIMESTAMP",
+         .query = plain([](Ctx& ctx, Call& c) {
            c.reply(line(c, std::to_string(ctx.now())));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) {
+         .set = plain([](Ctx& ctx, Call& c) {
            ctx.set_now(c.args.integer(0));
            return Result::ok();
          }),
          .params = {at::Int{"Unix_timestamp", 0, UINT32_MAX}}});
 
-  r.add(flag("+SYSLOG", "3.1.24", "status", [&ctx] { return int(ctx.engine().syslog()); },
-             [&ctx](int v) { ctx.engine().set_syslog(v == 1); }));
+  r.push_back(flag("+SYSLOG", "status", [](Ctx& ctx) { return int(ctx.engine().syslog()); },
+                   [](Ctx& ctx, int v) { ctx.engine().set_syslog(v == 1); }));
 
-  r.add({.name = "+SLEEPWKCFG", .section = "3.1.25", .set = now([&ctx](Call& c) { return sleepwkcfg(ctx, c); }),
+  r.push_back({.name = "+SLEEPWKCFG", .set = plain(sleepwkcfg),
          .params = {at::Int{"wakeup source", 0, 2}, at::Int{"param1", INT32_MIN, INT32_MAX}, at::Int{"param2", 0, 1, true}}});
 
-  r.add(flag("+SYSSTORE", "3.1.26", "store_mode", [&ctx] { return ctx.state().sysstore; },
-             [&ctx](int v) { ctx.state().sysstore = v; }));
+  r.push_back(flag("+SYSSTORE", "store_mode", [](Ctx& ctx) { return ctx.state().sysstore; },
+                   [](Ctx& ctx, int v) { ctx.state().sysstore = v; }));
 
-  r.add({.name = "+SYSREG", .section = "3.1.27", .set = now([&ctx](Call& c) { return sysreg(ctx, c); }),
+  r.push_back({.name = "+SYSREG", .set = plain(sysreg),
          .params = {at::Int{"direct", 0, 1}, at::Int{"address", 0, UINT32_MAX}, at::Int{"write value", 0, UINT32_MAX, true}}});
+  return r;
 }
 
 }  // namespace espat::commands

@@ -4,26 +4,28 @@
 
 namespace espat::commands {
 
-void register_power(at::Registry& r, Ctx& ctx) {
+std::vector<at::Command> power_commands() {
+  std::vector<at::Command> r;
   // AT+SLEEP (3.1.13). Light-sleep (2) without a wake source set by AT+SLEEPWKCFG never wakes
   // up again (3.1.13 note): the module stops answering until it is reset.
-  r.add({.name = "+SLEEP", .section = "3.1.13",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+SLEEP",
+         .query = plain([](Ctx& ctx, Call& c) {
            c.reply(line(c, std::to_string(ctx.state().sleep_mode)));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) {
+         .set = plain([](Ctx& ctx, Call& c) {
            ctx.state().sleep_mode = int(c.args.integer(0));
            if (ctx.state().sleep_mode == 2) c.after_result([&ctx] { ctx.light_sleep(); });
            return Result::ok();
          }),
          .params = {at::Int{"sleep mode", 0, 3}}});
 
-  r.add({.name = "+SYSRAM", .section = "3.1.14", .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+SYSRAM", .query = plain([](Ctx& ctx, Call& c) {
            auto [free, min] = ctx.heap();
            c.reply(line(c, fmt::format("{},{}", free, min)));
            return Result::ok();
          })});
+  return r;
 }
 
 }  // namespace espat::commands

@@ -132,27 +132,29 @@ asio::awaitable<Result> sysmfg(Ctx& ctx, Call& c) {
 }
 }  // namespace
 
-void register_storage(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "+SYSFLASH", .section = "3.1.18",
-         .query = now([&ctx](Call& c) {
+std::vector<at::Command> storage_commands() {
+  std::vector<at::Command> r;
+  r.push_back({.name = "+SYSFLASH",
+         .query = plain([](Ctx& ctx, Call& c) {
            for (const auto& p : ctx.image().secondary().entries)
              c.reply(fmt::format("+SYSFLASH:\"{}\",{},{},0x{:x},0x{:x}\r\n", p.label, p.type, p.subtype, p.offset, p.size));
            return Result::ok();
          }),
-         .set = [&ctx](Call& c) { return sysflash(ctx, c); },
+         .set = coro(sysflash),
          .params = {at::Int{"operation", 0, 2}, at::Str{"partition", 16, 1},
                     at::Int{"offset", 0, INT32_MAX, true}, at::Int{"length", 0, INT32_MAX, true}}});
 
-  r.add({.name = "+SYSMFG", .section = "3.1.19",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+SYSMFG",
+         .query = plain([](Ctx& ctx, Call& c) {
            auto* mfg = ctx.mfg_nvs();
            if (!mfg) return Result::error();
            for (const auto& n : mfg->namespaces()) c.reply(fmt::format("+SYSMFG:\"{}\"\r\n", n));
            return Result::ok();
          }),
-         .set = [&ctx](Call& c) { return sysmfg(ctx, c); },
+         .set = coro(sysmfg),
          .params = {at::Int{"operation", 0, 2}, at::Str{"namespace", 15, 1, true}, at::Str{"key", 15, 1, true},
                     at::Int{"type|offset", 0, INT32_MAX, true}, at::Int{"value|length", INT32_MIN, UINT32_MAX, true}}});
+  return r;
 }
 
 }  // namespace espat::commands

@@ -19,27 +19,28 @@ std::string gmr(const Ctx& ctx) {
 }
 }  // namespace
 
-void register_system(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "", .section = "3.1.2", .exec = now([](Call&) { return Result::ok(); })});
+std::vector<at::Command> system_commands() {
+  std::vector<at::Command> r;
+  r.push_back({.name = "", .exec = plain([](Ctx&, Call&) { return Result::ok(); })});
 
-  r.add({.name = "+RST", .section = "3.1.3", .exec = now([&ctx](Call& c) {
+  r.push_back({.name = "+RST", .exec = plain([](Ctx& ctx, Call& c) {
            c.after_result([&ctx] { ctx.restart(); });  // OK first, then the reboot (§3.1.3)
            return Result::ok();
          })});
 
-  r.add({.name = "+GMR", .section = "3.1.4", .exec = now([&ctx](Call& c) {
+  r.push_back({.name = "+GMR", .exec = plain([](Ctx& ctx, Call& c) {
            c.reply(gmr(ctx));
            return Result::ok();
          })});
 
-  r.add({.name = "+CMD", .section = "3.1.5", .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+CMD", .query = plain([](Ctx& ctx, Call& c) {
            c.reply(cmd_list(ctx.engine().registry()));
            return Result::ok();
          })});
 
   // AT+GSLP=<time>: prints the time, OK, then sleeps deaf; timer wake is a boot (§3.1.6, §4.10.8).
-  r.add({.name = "+GSLP", .section = "3.1.6",
-         .set = now([&ctx](Call& c) {
+  r.push_back({.name = "+GSLP",
+         .set = plain([](Ctx& ctx, Call& c) {
            auto ms = c.args.integer(0);
            c.reply(fmt::format("{}\r\n", ms));
            c.after_result([&ctx, ms] {
@@ -51,19 +52,20 @@ void register_system(at::Registry& r, Ctx& ctx) {
          .params = {at::Int{"time", 0, INT32_MAX}}});
 
   // ATE0 / ATE1 (§3.1.7): the echo of ATE0 itself is still printed.
-  r.add({.name = "E0", .section = "3.1.7", .exec = now([&ctx](Call&) {
+  r.push_back({.name = "E0", .exec = plain([](Ctx& ctx, Call&) {
            ctx.engine().set_echo(false);
            return Result::ok();
          })});
-  r.add({.name = "E1", .section = "3.1.7", .exec = now([&ctx](Call&) {
+  r.push_back({.name = "E1", .exec = plain([](Ctx& ctx, Call&) {
            ctx.engine().set_echo(true);
            return Result::ok();
          })});
 
-  r.add({.name = "+RESTORE", .section = "3.1.8", .exec = now([&ctx](Call& c) {
+  r.push_back({.name = "+RESTORE", .exec = plain([](Ctx& ctx, Call& c) {
            c.after_result([&ctx] { ctx.restore(); });
            return Result::ok();
          })});
+  return r;
 }
 
 }  // namespace espat::commands

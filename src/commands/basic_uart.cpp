@@ -82,47 +82,49 @@ Result savetranslink(Ctx& ctx, Call& c) {
 }
 }  // namespace
 
-void register_uart(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "+SAVETRANSLINK", .section = "3.1.9",
-         .set = now([&ctx](Call& c) { return savetranslink(ctx, c); }),
+std::vector<at::Command> uart_commands() {
+  std::vector<at::Command> r;
+  r.push_back({.name = "+SAVETRANSLINK",
+         .set = plain(savetranslink),
          .params = {at::Int{"mode", 0, 2}, at::Any{"remote host|role", true}, at::Int{"remote port|tx_srv", 0, 65535, true},
                     at::Any{"type|tx_char", true}, at::Int{"keep_alive|local port|rx_srv", 0, 65535, true},
                     at::Int{"rx_char", 0, 255, true}, at::Str{"peer_addr", 17, 0, true}}});
 
-  r.add({.name = "+TRANSINTVL", .section = "3.1.10",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+TRANSINTVL",
+         .query = plain([](Ctx& ctx, Call& c) {
            c.reply(line(c, std::to_string(ctx.state().transintvl_ms)));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) {
+         .set = plain([](Ctx& ctx, Call& c) {
            ctx.state().transintvl_ms = int(c.args.integer(0));
            return Result::ok();
          }),
          .params = {at::Int{"interval", 0, 1000}}});
 
-  r.add({.name = "+UART_CUR", .section = "3.1.11",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+UART_CUR",
+         .query = plain([](Ctx& ctx, Call& c) {
            c.reply(uart_line(c, ctx.state().uart_cur, true));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) { return set_uart(ctx, c, false); }),
+         .set = plain([](Ctx& ctx, Call& c) { return set_uart(ctx, c, false); }),
          .params = kUartParams});
 
-  r.add({.name = "+UART_DEF", .section = "3.1.12",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+UART_DEF",
+         .query = plain([](Ctx& ctx, Call& c) {
            c.reply(uart_line(c, ctx.state().uart_def, false));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) { return set_uart(ctx, c, true); }),
+         .set = plain([](Ctx& ctx, Call& c) { return set_uart(ctx, c, true); }),
          .params = kUartParams});
 
-  r.add({.name = "+UART", .section = "3.1.12",
-         .query = now([&ctx](Call& c) {
+  r.push_back({.name = "+UART",
+         .query = plain([](Ctx& ctx, Call& c) {
            c.reply(uart_line(c, ctx.state().uart_cur, true));
            return Result::ok();
          }),
-         .set = now([&ctx](Call& c) { return set_uart(ctx, c, true); }),
+         .set = plain([](Ctx& ctx, Call& c) { return set_uart(ctx, c, true); }),
          .params = kUartParams});
+  return r;
 }
 
 }  // namespace espat::commands

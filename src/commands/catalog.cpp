@@ -13,7 +13,7 @@ constexpr CatalogEntry kCatalog[] = {
 bool registered(const at::Registry& r, std::string_view catalog_name) {
   std::string_view n = catalog_name.substr(2);  // drop "AT"
   if (n == "E") return r.find("E0") && r.find("E1");
-  return r.find(n) != nullptr;
+  return r.find(n).has_value();
 }
 }  // namespace
 
@@ -22,9 +22,9 @@ std::span<const CatalogEntry> catalog() { return kCatalog; }
 std::string cmd_list(const at::Registry& registry) {
   std::string out;
   int index = 0;
-  for (const auto& c : registry.all()) {
-    out += fmt::format("+CMD:{},\"AT{}\",{:d},{:d},{:d},{:d}\r\n", index++, c.name, bool(c.test), bool(c.query),
-                       bool(c.set), bool(c.exec));
+  for (const auto* c : registry.all()) {
+    out += fmt::format("+CMD:{},\"AT{}\",{:d},{:d},{:d},{:d}\r\n", index++, c->name, bool(c->test), bool(c->query),
+                       bool(c->set), bool(c->exec));
   }
   return out;
 }

@@ -1,30 +1,27 @@
 #include "commands/wifi.hpp"
 
+#include "commands/handler.hpp"
 #include "module/wifi.hpp"
 
 namespace espat::commands {
 
-void register_wifi(at::Registry& r, module::Context& ctx) {
-  register_wifi_station(r, ctx);
-  register_wifi_softap(r, ctx);
-  register_wifi_config(r, ctx);
-  register_wifi_provision(r, ctx);
+namespace {
+// A Wi-Fi command with the driver deinitialised (AT+CWINIT=0), or for an interface AT+CWMODE
+// left off, fails.
+std::optional<at::ErrCode> wifi_needs(at::Host& host, at::Needs needs) {
+  auto& w = static_cast<Ctx&>(host).wifi();
+  const bool ok = (!(needs & need::wifi) || w.settings().initialized) && (!(needs & need::station) || w.station_on()) &&
+                  (!(needs & need::softap) || w.softap_on());
+  if (ok) return std::nullopt;
+  return at::ErrCode::make(at::Sub::ExecFail);
 }
+}  // namespace
 
-bool wifi_ready(module::Context& ctx) { return ctx.wifi().settings().initialized; }
-
-std::vector<std::string> cur_def(const std::string& name) { return {name + "_CUR", name + "_DEF"}; }
-
-bool persist(module::Context& ctx, const at::Call& c, const std::function<bool()>& save) {
-  const bool cur = c.name.ends_with("_CUR"), def = c.name.ends_with("_DEF");
-  if (cur) return true;
-  if (!def) return save();
-  auto& store = ctx.state().sysstore;
-  const int was = store;
-  store = 1;
-  const bool ok = save();
-  store = was;
-  return ok;
+at::Family wifi_family() {
+  at::Family f{.name = "wifi", .check = wifi_needs};
+  for (auto* rows : {wifi_station_commands, wifi_softap_commands, wifi_config_commands, wifi_provision_commands})
+    for (auto& c : rows()) f.rows.push_back(std::move(c));
+  return f;
 }
 
 }  // namespace espat::commands

@@ -3,6 +3,7 @@
 #include <bit>
 
 #include "commands/handler.hpp"
+#include "commands/kinds.hpp"
 #include "commands/wifi.hpp"
 #include "module/wifi.hpp"
 #include "module/wifi_settings.hpp"
@@ -19,30 +20,32 @@ using module::Wifi;
 // is refused.
 bool valid_protocol(int p) { return p == 8 || (p & 7) == 1 || (p & 7) == 3 || (p & 7) == 7; }
 
-at::Command proto_command(Ctx& ctx, const char* name, const char* section, bool softap) {
-  auto on = [&ctx, softap] { return softap ? ctx.wifi().softap_on() : ctx.wifi().station_on(); };
-  auto field = [&ctx, softap]() -> int& { return softap ? ctx.wifi().settings().ap_proto : ctx.wifi().settings().sta_proto; };
-  return {.name = name, .section = section,
-          .query = now([on, field](Call& c) {
-            if (!on()) return Result::error();  // the interface must be enabled (AT+CWMODE)
-            c.reply(line(c, std::to_string(field())));
+int& protocol_of(Ctx& ctx, bool softap) {
+  auto& s = ctx.wifi().settings();
+  return softap ? s.ap_proto : s.sta_proto;
+}
+
+// The interface must be enabled (AT+CWMODE): a precondition of the row.
+at::Command proto_command(const char* name, bool softap) {
+  return {.name = name,
+          .query = plain([softap](Ctx& ctx, Call& c) {
+            c.reply(line(c, std::to_string(protocol_of(ctx, softap))));
             return Result::ok();
           }),
-          .set = now([&ctx, on, field, softap](Call& c) {
-            if (!on()) return Result::error();
+          .set = plain([softap](Ctx& ctx, Call& c) {
             const int p = int(c.args.integer(0));
             if (!valid_protocol(p)) return Result::invalid(0);
-            field() = p;
+            protocol_of(ctx, softap) = p;
             persist(ctx, c, [&] { return module::save_wifi_protocols(ctx, ctx.wifi().settings()); });
             if (softap) c.after_result([&ctx] { ctx.wifi().apply_softap(); });  // its beacon changes
             return Result::ok();
           }),
-          .params = {at::Int{"protocol", 0, 15}}};
+          .params = {at::Int{"protocol", 0, 15}},
+          .needs = softap ? need::softap : need::station};
 }
 
 // ---- 3.2.18-3.2.19 MAC addresses -------------------------------------------------------------
-Result mac_query(Ctx& ctx, Call& c, const sim::Mac& mac) {
-  if (!wifi_ready(ctx)) return Result::error();
+Result mac_query(Call& c, const sim::Mac& mac) {
   c.reply(line(c, "\"" + mac.str() + "\""));
   return Result::ok();
 }
@@ -56,9 +59,7 @@ std::optional<sim::Mac> new_mac(const Call& c, const sim::Mac& other) {
 }
 
 Result cipstamac_set(Ctx& ctx, Call& c) {
-  auto& w = ctx.wifi();
-  if (!w.station_on()) return Result::error();
-  auto& s = w.settings();
+  auto& s = ctx.wifi().settings();
   auto mac = new_mac(c, s.ap_mac);
   if (!mac) return Result::invalid(0);
   s.sta_mac = *mac;  // used from the next association on
@@ -67,9 +68,7 @@ Result cipstamac_set(Ctx& ctx, Call& c) {
 }
 
 Result cipapmac_set(Ctx& ctx, Call& c) {
-  auto& w = ctx.wifi();
-  if (!w.softap_on()) return Result::error();
-  auto& s = w.settings();
+  auto& s = ctx.wifi().settings();
   auto mac = new_mac(c, s.sta_mac);
   if (!mac) return Result::invalid(0);
   s.ap_mac = *mac;
@@ -113,7 +112,6 @@ std::variant<IpConfig, Result> parse_ip(const Call& c, IpConfig cur) {
 
 Result cipsta_set(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!w.station_on()) return Result::error();
   auto parsed = parse_ip(c, w.station_ip());
   if (auto* r = std::get_if<Result>(&parsed)) return *r;
   auto& s = w.settings();
@@ -125,7 +123,6 @@ Result cipsta_set(Ctx& ctx, Call& c) {
 
 Result cipap_set(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!w.softap_on()) return Result::error();
   auto& s = w.settings();
   auto parsed = parse_ip(c, s.ap_ip);
   if (auto* r = std::get_if<Result>(&parsed)) return *r;
@@ -145,60 +142,61 @@ Result cipap_set(Ctx& ctx, Call& c) {
   return Result::ok();
 }
 
-const std::vector<at::ParamSpec> kIpParams = {at::Str{"ip", 15}, at::Str{"gateway", 15, 0, true},
-                                              at::Str{"netmask", 15, 0, true}};
+const std::vector<at::ParamSpec> kIpParams = {ipv4("ip"), ipv4("gateway", true),
+                                              ipv4("netmask", true)};
 }  // namespace
 
-void register_wifi_config(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "+CWAUTOCONN", .section = "3.2.15",
-         .query = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           c.reply(line(c, std::to_string(int(ctx.wifi().settings().autoconn))));
-           return Result::ok();
-         }),
-         .set = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           auto& s = ctx.wifi().settings();
-           s.autoconn = c.args.integer(0) == 1;
-           module::save_wifi_autoconn(ctx, s);  // always saved (3.2.15 note, 3.16)
-           return Result::ok();
-         }),
-         .params = {at::Int{"enable", 0, 1}}});
+std::vector<at::Command> wifi_config_commands() {
+  using namespace need;
+  std::vector<at::Command> r;
+  r.push_back({.name = "+CWAUTOCONN",
+               .query = plain([](Ctx& ctx, Call& c) {
+                 c.reply(line(c, std::to_string(int(ctx.wifi().settings().autoconn))));
+                 return Result::ok();
+               }),
+               .set = plain([](Ctx& ctx, Call& c) {
+                 auto& s = ctx.wifi().settings();
+                 s.autoconn = c.args.integer(0) == 1;
+                 module::save_wifi_autoconn(ctx, s);  // always saved (3.2.15 note, 3.16)
+                 return Result::ok();
+               }),
+               .params = {at::Int{"enable", 0, 1}},
+               .needs = wifi});
 
-  r.add(proto_command(ctx, "+CWAPPROTO", "3.2.16", true));
-  r.add(proto_command(ctx, "+CWSTAPROTO", "3.2.17", false));
+  r.push_back(proto_command("+CWAPPROTO", true));
+  r.push_back(proto_command("+CWSTAPROTO", false));
 
-  r.add({.name = "+CIPSTAMAC", .section = "3.2.18",
-         .query = now([&ctx](Call& c) { return mac_query(ctx, c, ctx.wifi().settings().sta_mac); }),
-         .set = now([&ctx](Call& c) { return cipstamac_set(ctx, c); }),
-         .params = {at::Str{"mac", 17}},
-         .aliases = cur_def("+CIPSTAMAC")});
+  r.push_back({.name = "+CIPSTAMAC",
+               .query = plain([](Ctx& ctx, Call& c) { return mac_query(c, ctx.wifi().settings().sta_mac); }),
+               .set = plain(cipstamac_set),
+               .params = {mac("mac")},
+               .needs = wifi,
+               .set_needs = station,
+               .aliases = cur_def("+CIPSTAMAC")});
 
-  r.add({.name = "+CIPAPMAC", .section = "3.2.19",
-         .query = now([&ctx](Call& c) { return mac_query(ctx, c, ctx.wifi().settings().ap_mac); }),
-         .set = now([&ctx](Call& c) { return cipapmac_set(ctx, c); }),
-         .params = {at::Str{"mac", 17}},
-         .aliases = cur_def("+CIPAPMAC")});
+  r.push_back({.name = "+CIPAPMAC",
+               .query = plain([](Ctx& ctx, Call& c) { return mac_query(c, ctx.wifi().settings().ap_mac); }),
+               .set = plain(cipapmac_set),
+               .params = {mac("mac")},
+               .needs = wifi,
+               .set_needs = softap,
+               .aliases = cur_def("+CIPAPMAC")});
 
-  r.add({.name = "+CIPSTA", .section = "3.2.20",
-         .query = now([&ctx](Call& c) {
-           auto& w = ctx.wifi();
-           if (!w.station_on()) return Result::error();
-           return ip_query(c, w.station_ip());  // zeros when neither connected nor static
-         }),
-         .set = now([&ctx](Call& c) { return cipsta_set(ctx, c); }),
-         .params = kIpParams,
-         .aliases = cur_def("+CIPSTA")});
+  r.push_back({.name = "+CIPSTA",
+               // zeros when neither connected nor static
+               .query = plain([](Ctx& ctx, Call& c) { return ip_query(c, ctx.wifi().station_ip()); }),
+               .set = plain(cipsta_set),
+               .params = kIpParams,
+               .needs = station,
+               .aliases = cur_def("+CIPSTA")});
 
-  r.add({.name = "+CIPAP", .section = "3.2.21",
-         .query = now([&ctx](Call& c) {
-           auto& w = ctx.wifi();
-           if (!w.softap_on()) return Result::error();
-           return ip_query(c, w.settings().ap_ip);
-         }),
-         .set = now([&ctx](Call& c) { return cipap_set(ctx, c); }),
-         .params = kIpParams,
-         .aliases = cur_def("+CIPAP")});
+  r.push_back({.name = "+CIPAP",
+               .query = plain([](Ctx& ctx, Call& c) { return ip_query(c, ctx.wifi().settings().ap_ip); }),
+               .set = plain(cipap_set),
+               .params = kIpParams,
+               .needs = softap,
+               .aliases = cur_def("+CIPAP")});
+  return r;
 }
 
 }  // namespace espat::commands

@@ -62,7 +62,6 @@ std::optional<Eap> eap_check(const at::Args& a) {
 
 asio::awaitable<Result> cwjeap_set(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!wifi_ready(ctx)) co_return Result::error();
   if (!w.station_on()) co_return eap_error(kEapModeNotSta);
   const auto& a = c.args;
   if (auto bad = eap_check(a)) co_return eap_error(*bad);
@@ -80,7 +79,7 @@ asio::awaitable<Result> cwjeap_set(Ctx& ctx, Call& c) {
   auto& s = w.settings();
   s.station = cfg;
   persist(ctx, c, [&] { return module::save_wifi_station(ctx, s) && module::save_wifi_eap(ctx, s); });
-  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer(6, 15)));
+  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer("jeap_timeout")));
   if (error == sim::JoinError::None) co_return Result::ok();
   if (error == sim::JoinError::Timeout) {
     c.reply("+CWJEAP:Timeout\r\n");
@@ -94,7 +93,7 @@ asio::awaitable<Result> cwjeap_set(Ctx& ctx, Call& c) {
 Result cwjeap_query(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
   const auto& st = w.settings().station;
-  if (!wifi_ready(ctx) || !w.station_on() || !w.link() || !st || !st->eap) return Result::error();
+  if (!w.link() || !st || !st->eap) return Result::error();
   const auto& e = *st->eap;
   c.reply(line(c, fmt::format("{},{},{},{},{},{}", at::quoted(st->ssid), e.method, at::quoted(e.identity),
                               at::quoted(e.username), at::quoted(e.password), st->eap_security)));
@@ -103,24 +102,18 @@ Result cwjeap_query(Ctx& ctx, Call& c) {
 
 // ---- AT+MDNS (3.2.25) ------------------------------------------------------------------
 Result mdns_set(Ctx& ctx, Call& c) {
-  if (!wifi_ready(ctx)) return Result::error();
   auto& w = ctx.wifi();
   const auto& a = c.args;
-  if (a.integer(0) == 0) {
-    if (a.given() != 1) return Result::error(at::ErrCode::para_num(1, unsigned(a.given())));
+  if (a.integer("enable") == 0) {
     w.stop_mdns();
     return Result::ok();
   }
-  // Enabling needs all three: "The following three parameters need to be set."
-  if (a.given() != 4) return Result::error(at::ErrCode::para_num(4, unsigned(a.given())));
-  for (std::size_t i = 1; i < 4; ++i)
-    if (!a.has(i)) return Result::invalid(unsigned(i));
-  return w.start_mdns(a.text(1), a.text(2), int(a.integer(3))) ? Result::ok() : Result::error();
+  return w.start_mdns(a.text("hostname"), a.text("service_name"), int(a.integer("port"))) ? Result::ok()
+                                                                                        : Result::error();
 }
 
 // ---- AT+CWCOUNTRY (3.2.28) -------------------------------------------------------------
 Result cwcountry_set(Ctx& ctx, Call& c) {
-  if (!wifi_ready(ctx)) return Result::error();
   const auto& a = c.args;
   const auto start = a.integer(2), count = a.integer(3);
   if (start + count - 1 > 14) return Result::invalid(3);  // channels end at 14
@@ -133,78 +126,89 @@ Result cwcountry_set(Ctx& ctx, Call& c) {
 }
 }  // namespace
 
-void register_wifi_provision(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "+CWSTARTSMART", .section = "3.2.22",
-         .set = now([&ctx](Call& c) {
-           const auto& a = c.args;
-           if (!wifi_ready(ctx)) return Result::error();
-           const bool ok = ctx.wifi().start_smartconfig(int(a.integer(0)), int(a.integer(1, 0)), a.text(2));
-           return ok ? Result::ok() : Result::error();
-         }),
-         .exec = now([&ctx](Call&) {
-           // Without parameters: ESP-TOUCH+AirKiss (3.2.22).
-           return wifi_ready(ctx) && ctx.wifi().start_smartconfig(3, 0, "") ? Result::ok() : Result::error();
-         }),
-         .params = {at::Int{"type", 1, 4}, at::Int{"auth floor", 0, 7, true},
-                    at::Str{"esptouch v2 key", 16, 16, true}}});
+std::vector<at::Command> wifi_provision_commands() {
+  using namespace need;
+  std::vector<at::Command> r;
+  r.push_back({.name = "+CWSTARTSMART",
+               .set = plain([](Ctx& ctx, Call& c) {
+                 const auto& a = c.args;
+                 const bool ok = ctx.wifi().start_smartconfig(int(a.integer("type")), int(a.integer("auth floor")),
+                                                              a.text("esptouch v2 key"));
+                 return ok ? Result::ok() : Result::error();
+               }),
+               .exec = plain([](Ctx& ctx, Call&) {
+                 // Without parameters: ESP-TOUCH+AirKiss (3.2.22).
+                 return ctx.wifi().start_smartconfig(3, 0, "") ? Result::ok() : Result::error();
+               }),
+               .params = {at::Int{"type", 1, 4}, at::Int{"auth floor", 0, 7, true},
+                          at::Str{"esptouch v2 key", 16, 16, true}},
+               .needs = wifi});
 
-  r.add({.name = "+CWSTOPSMART", .section = "3.2.23",
-         .exec = now([&ctx](Call&) {
-           if (!wifi_ready(ctx)) return Result::error();
-           ctx.wifi().stop_smartconfig();
-           return Result::ok();
-         })});
+  r.push_back({.name = "+CWSTOPSMART",
+               .exec = plain([](Ctx& ctx, Call&) {
+                 ctx.wifi().stop_smartconfig();
+                 return Result::ok();
+               }),
+               .needs = wifi});
 
-  r.add({.name = "+WPS", .section = "3.2.24",
-         .set = now([&ctx](Call& c) {
-           auto& w = ctx.wifi();
-           if (!wifi_ready(ctx) || !w.station_on()) return Result::error();  // 3.2.24 notes: station only
-           if (c.args.integer(0) == 0) {
-             w.stop_wps();
-             return Result::ok();
-           }
-           return w.start_wps(int(c.args.integer(1, 0))) ? Result::ok() : Result::error();
-         }),
-         .params = {at::Int{"enable", 0, 1}, at::Int{"auth floor", 0, 7, true}}});
+  r.push_back({.name = "+WPS",
+               .set = plain([](Ctx& ctx, Call& c) {
+                 auto& w = ctx.wifi();
+                 if (c.args.integer("enable") == 0) {
+                   w.stop_wps();
+                   return Result::ok();
+                 }
+                 return w.start_wps(int(c.args.integer("auth floor"))) ? Result::ok() : Result::error();
+               }),
+               .params = {at::Int{"enable", 0, 1}, at::Int{"auth floor", 0, 7, true}},
+               .needs = station});  // 3.2.24 notes: station only
 
-  r.add({.name = "+MDNS", .section = "3.2.25",
-         .set = now([&ctx](Call& c) { return mdns_set(ctx, c); }),
-         .params = {at::Int{"enable", 0, 1}, at::Str{"hostname", 63, 1, true}, at::Str{"service_name", 63, 1, true},
-                    at::Int{"port", 1, 65535, true}}});
+  // Enabling needs all three: "The following three parameters need to be set." (3.2.25)
+  r.push_back({.name = "+MDNS",
+               .set = plain(mdns_set),
+               .params = at::Schema::by_first(at::Int{"enable", 0, 1},
+                                              {{"0", {}},
+                                               {"1", {at::Str{"hostname", 63, 1}, at::Str{"service_name", 63, 1},
+                                                      at::Int{"port", 1, 65535}}}}),
+               .needs = wifi});
 
-  r.add({.name = "+CWJEAP", .section = "3.2.26",
-         .query = now([&ctx](Call& c) { return cwjeap_query(ctx, c); }),
-         .set = [&ctx](Call& c) { return cwjeap_set(ctx, c); },
-         // Everything but the timeout is checked by the handler, which names the EAP error code.
-         .params = {at::Str{"ssid", 256, 0, true}, at::Int{"method", INT32_MIN, INT32_MAX, true},
-                    at::Str{"identity", 256, 0, true}, at::Str{"username", 256, 0, true},
-                    at::Str{"password", 256, 0, true}, at::Int{"security", INT32_MIN, INT32_MAX, true},
-                    at::Int{"jeap_timeout", 3, 600, true}}});
+  // The station check of the set form is the handler's: it has an EAP error code of its own.
+  r.push_back({.name = "+CWJEAP",
+               .query = plain(cwjeap_query),
+               .set = coro(cwjeap_set),
+               // Everything but the timeout is checked by the handler, which names the EAP error code.
+               .params = {at::Str{"ssid", 256, 0, true}, at::Int{"method", INT32_MIN, INT32_MAX, true},
+                          at::Str{"identity", 256, 0, true}, at::Str{"username", 256, 0, true},
+                          at::Str{"password", 256, 0, true}, at::Int{"security", INT32_MIN, INT32_MAX, true},
+                          at::Int{"jeap_timeout", 3, 600, true, 15}},
+               .needs = wifi,
+               .query_needs = station});
 
-  r.add({.name = "+CWHOSTNAME", .section = "3.2.27",
-         .query = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           c.reply(line(c, ctx.wifi().settings().hostname));
-           return Result::ok();
-         }),
-         .set = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx) || !ctx.wifi().station_on()) return Result::error();
-           ctx.wifi().settings().hostname = c.args.text(0);  // not saved (3.2.27 note)
-           return Result::ok();
-         }),
-         .params = {at::Str{"hostname", 32, 1}}});
+  r.push_back({.name = "+CWHOSTNAME",
+               .query = plain([](Ctx& ctx, Call& c) {
+                 c.reply(line(c, ctx.wifi().settings().hostname));
+                 return Result::ok();
+               }),
+               .set = plain([](Ctx& ctx, Call& c) {
+                 ctx.wifi().settings().hostname = c.args.text(0);  // not saved (3.2.27 note)
+                 return Result::ok();
+               }),
+               .params = {at::Str{"hostname", 32, 1}},
+               .needs = wifi,
+               .set_needs = station});
 
-  r.add({.name = "+CWCOUNTRY", .section = "3.2.28",
-         .query = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           const auto& s = ctx.wifi().settings();
-           c.reply(line(c, fmt::format("{},{},{},{}", s.country_policy, at::quoted(s.country), s.start_channel,
-                                       s.channel_count)));
-           return Result::ok();
-         }),
-         .set = now([&ctx](Call& c) { return cwcountry_set(ctx, c); }),
-         .params = {at::Int{"country_policy", 0, 1}, at::Str{"country_code", 3, 1},
-                    at::Int{"start_channel", 1, 14}, at::Int{"total_channel_count", 1, 14}}});
+  r.push_back({.name = "+CWCOUNTRY",
+               .query = plain([](Ctx& ctx, Call& c) {
+                 const auto& s = ctx.wifi().settings();
+                 c.reply(line(c, fmt::format("{},{},{},{}", s.country_policy, at::quoted(s.country), s.start_channel,
+                                             s.channel_count)));
+                 return Result::ok();
+               }),
+               .set = plain(cwcountry_set),
+               .params = {at::Int{"country_policy", 0, 1}, at::Str{"country_code", 3, 1},
+                          at::Int{"start_channel", 1, 14}, at::Int{"total_channel_count", 1, 14}},
+               .needs = wifi});
+  return r;
 }
 
 }  // namespace espat::commands

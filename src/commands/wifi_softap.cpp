@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "commands/handler.hpp"
+#include "commands/kinds.hpp"
 #include "commands/wifi.hpp"
 #include "module/wifi.hpp"
 #include "module/wifi_settings.hpp"
@@ -16,7 +17,6 @@ using module::Wifi;
 // +CWSAP:"ESP_57E062","",1,0,4,0).
 Result cwsap_query(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!w.softap_on()) return Result::error();  // 3.2.10 notes: only with AT+CWMODE=2 or 3
   const auto& a = w.settings().softap;
   c.reply(line(c, fmt::format("{},{},{},{},{},{}", at::quoted(w.softap_ssid()), at::quoted(a.password), a.channel,
                               a.ecn, a.max_conn, a.hidden)));
@@ -24,9 +24,7 @@ Result cwsap_query(Ctx& ctx, Call& c) {
 }
 
 Result cwsap_set(Ctx& ctx, Call& c) {
-  auto& w = ctx.wifi();
-  if (!w.softap_on()) return Result::error();
-  auto& s = w.settings();
+  auto& s = ctx.wifi().settings();
   const auto& a = c.args;
   module::SoftApConfig cfg = s.softap;  // omitted <max conn> and <ssid hidden> keep their values
   cfg.ssid = a.text(0);
@@ -50,7 +48,6 @@ Result cwsap_set(Ctx& ctx, Call& c) {
 // "+CWLIF:0.0.0.0,00:00:00:00:00:00" from an ESP32-family build).
 Result cwlif(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!w.softap_on()) return Result::error();
   std::string out;
   for (const auto& client : w.softap_clients()) out += line(c, client.ip.str() + "," + client.mac.str());
   c.reply(out);
@@ -59,11 +56,9 @@ Result cwlif(Ctx& ctx, Call& c) {
 
 Result cwqif(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!w.softap_on()) return Result::error();
   std::optional<sim::Mac> mac;
   if (c.form == at::Form::Set) {
     mac = sim::Mac::parse(c.args.text(0));
-    if (!mac) return Result::invalid(0);
     const auto clients = w.softap_clients();
     if (std::none_of(clients.begin(), clients.end(), [&](const Wifi::Client& x) { return x.mac == *mac; }))
       return Result::error();  // no such station
@@ -74,7 +69,6 @@ Result cwqif(Ctx& ctx, Call& c) {
 }
 
 Result cwdhcp_set(Ctx& ctx, Call& c) {
-  if (!wifi_ready(ctx)) return Result::error();
   auto& s = ctx.wifi().settings();
   const bool on = c.args.integer(0) == 1;
   const int mode = int(c.args.integer(1));
@@ -97,10 +91,8 @@ std::pair<sim::Ipv4, sim::Ipv4> dhcp_pool(const module::WifiSettings& s) {
   return {net.host(2), net.host(101)};
 }
 
-bool dhcps_usable(Ctx& ctx) {  // 3.2.14 notes: softAP and its DHCP server both enabled
-  auto& w = ctx.wifi();
-  return w.softap_on() && (w.settings().dhcp & 2);
-}
+// 3.2.14 notes: softAP (a precondition of the row) and its DHCP server both enabled.
+bool dhcps_usable(Ctx& ctx) { return ctx.wifi().settings().dhcp & 2; }
 
 // +CWDHCPS:<lease time>,<start IP>,<end IP>: unquoted, like +CWLIF.
 Result cwdhcps_query(Ctx& ctx, Call& c) {
@@ -125,12 +117,12 @@ Result cwdhcps_set(Ctx& ctx, Call& c) {
   } else {
     for (std::size_t i = 1; i < 4; ++i)
       if (!a.has(i)) return Result::invalid(unsigned(i));
-    auto first = sim::Ipv4::parse(a.text(2)), last = sim::Ipv4::parse(a.text(3));
+    const auto first = *sim::Ipv4::parse(a.text(2)), last = *sim::Ipv4::parse(a.text(3));
     const sim::Subnet net{s.ap_ip.ip, s.ap_ip.netmask};
-    if (!first || !net.contains(*first) || *first == net.host(0) || *first == net.host(~0u)) return Result::invalid(2);
-    if (!last || !net.contains(*last) || *last == net.host(~0u) || *last < *first || last->v - first->v > kMaxPoolSpan)
+    if (!net.contains(first) || first == net.host(0) || first == net.host(~0u)) return Result::invalid(2);
+    if (!net.contains(last) || last == net.host(~0u) || last < first || last.v - first.v > kMaxPoolSpan)
       return Result::invalid(3);
-    d = {true, int(a.integer(1)), *first, *last};
+    d = {true, int(a.integer(1)), first, last};
   }
   s.dhcps = d;
   persist(ctx, c, [&] { return module::save_wifi_dhcps(ctx, s); });
@@ -138,39 +130,42 @@ Result cwdhcps_set(Ctx& ctx, Call& c) {
 }
 }  // namespace
 
-void register_wifi_softap(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "+CWSAP", .section = "3.2.10",
-         .query = now([&ctx](Call& c) { return cwsap_query(ctx, c); }),
-         .set = now([&ctx](Call& c) { return cwsap_set(ctx, c); }),
-         .params = {at::Str{"ssid", 32, 1}, at::Str{"pwd", 63}, at::Int{"channel", 1, 14}, at::Int{"ecn", 0, 4},
-                    at::Int{"max conn", 1, 10, true},  // the ESP32's limit; 4 by default
-                    at::Int{"ssid hidden", 0, 1, true}},
-         .aliases = cur_def("+CWSAP")});
+std::vector<at::Command> wifi_softap_commands() {
+  using namespace need;
+  std::vector<at::Command> r;
+  // 3.2.10-3.2.14 notes: only with AT+CWMODE=2 or 3 (AT+CWDHCP also serves the station).
+  r.push_back({.name = "+CWSAP",
+               .query = plain(cwsap_query),
+               .set = plain(cwsap_set),
+               .params = {at::Str{"ssid", 32, 1}, at::Str{"pwd", 63}, at::Int{"channel", 1, 14}, at::Int{"ecn", 0, 4},
+                          at::Int{"max conn", 1, 10, true},  // the ESP32's limit; 4 by default
+                          at::Int{"ssid hidden", 0, 1, true}},
+               .needs = softap,
+               .aliases = cur_def("+CWSAP")});
 
-  r.add({.name = "+CWLIF", .section = "3.2.11", .exec = now([&ctx](Call& c) { return cwlif(ctx, c); })});
+  r.push_back({.name = "+CWLIF", .exec = plain(cwlif), .needs = softap});
 
-  r.add({.name = "+CWQIF", .section = "3.2.12",
-         .set = now([&ctx](Call& c) { return cwqif(ctx, c); }),
-         .exec = now([&ctx](Call& c) { return cwqif(ctx, c); }),
-         .params = {at::Str{"mac", 17}}});
+  r.push_back({.name = "+CWQIF", .set = plain(cwqif), .exec = plain(cwqif), .params = {mac("mac")}, .needs = softap});
 
-  r.add({.name = "+CWDHCP", .section = "3.2.13",
-         .query = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           c.reply(line(c, std::to_string(ctx.wifi().settings().dhcp)));
-           return Result::ok();
-         }),
-         .set = now([&ctx](Call& c) { return cwdhcp_set(ctx, c); }),
-         // <mode> bit 2 is Ethernet, which this module does not have.
-         .params = {at::Int{"operate", 0, 1}, at::Int{"mode", 1, 3}},
-         .aliases = cur_def("+CWDHCP")});
+  r.push_back({.name = "+CWDHCP",
+               .query = plain([](Ctx& ctx, Call& c) {
+                 c.reply(line(c, std::to_string(ctx.wifi().settings().dhcp)));
+                 return Result::ok();
+               }),
+               .set = plain(cwdhcp_set),
+               // <mode> bit 2 is Ethernet, which this module does not have.
+               .params = {at::Int{"operate", 0, 1}, at::Int{"mode", 1, 3}},
+               .needs = wifi,
+               .aliases = cur_def("+CWDHCP")});
 
-  r.add({.name = "+CWDHCPS", .section = "3.2.14",
-         .query = now([&ctx](Call& c) { return cwdhcps_query(ctx, c); }),
-         .set = now([&ctx](Call& c) { return cwdhcps_set(ctx, c); }),
-         .params = {at::Int{"enable", 0, 1}, at::Int{"lease time", 1, 2880, true}, at::Str{"start IP", 15, 0, true},
-                    at::Str{"end IP", 15, 0, true}},
-         .aliases = cur_def("+CWDHCPS")});
+  r.push_back({.name = "+CWDHCPS",
+               .query = plain(cwdhcps_query),
+               .set = plain(cwdhcps_set),
+               .params = {at::Int{"enable", 0, 1}, at::Int{"lease time", 1, 2880, true}, ipv4("start IP", true),
+                          ipv4("end IP", true)},
+               .needs = softap,
+               .aliases = cur_def("+CWDHCPS")});
+  return r;
 }
 
 }  // namespace espat::commands

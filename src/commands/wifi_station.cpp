@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "commands/handler.hpp"
+#include "commands/kinds.hpp"
 #include "commands/wifi.hpp"
 #include "module/wifi.hpp"
 #include "module/wifi_settings.hpp"
@@ -28,16 +29,14 @@ Result cwinit_set(Ctx& ctx, Call& c) {
 }
 
 Result cwmode_set(Ctx& ctx, Call& c) {
-  if (!wifi_ready(ctx)) return Result::error();
   auto& w = ctx.wifi();
-  w.set_mode(int(c.args.integer(0)), c.args.integer(1, 1) == 1);
+  w.set_mode(int(c.args.integer("mode")), c.args.integer("auto_connect") == 1);
   persist(ctx, c, [&] { return module::save_wifi_mode(ctx, w.settings()); });
   return Result::ok();
 }
 
 // +CWJAP:<ssid>,<bssid>,<channel>,<rssi>,<pci_en>,<reconn_interval>,<listen_interval>,<scan_mode>,<pmf>
 Result cwjap_query(Ctx& ctx, Call& c) {
-  if (!wifi_ready(ctx) || !ctx.wifi().station_on()) return Result::error();
   auto& w = ctx.wifi();
   const auto& link = w.link();
   if (!link) {
@@ -55,7 +54,6 @@ Result cwjap_query(Ctx& ctx, Call& c) {
 // The set form: omitted <ssid> and <pwd> reuse the last configuration (3.2.5 notes).
 asio::awaitable<Result> cwjap_set(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!wifi_ready(ctx) || !w.station_on()) co_return Result::error();
   const auto& a = c.args;
   module::StationConfig cfg = w.settings().station.value_or(module::StationConfig{});
   if (a.has(0) || a.has(1)) {
@@ -66,11 +64,7 @@ asio::awaitable<Result> cwjap_set(Ctx& ctx, Call& c) {
   } else if (!w.settings().station) {
     co_return Result::error();
   }
-  if (a.has(2)) {
-    auto bssid = sim::Mac::parse(a.text(2));
-    if (!bssid) co_return Result::invalid(2);
-    cfg.bssid = bssid;
-  }
+  if (a.has(2)) cfg.bssid = sim::Mac::parse(a.text(2));
   if (a.has(3)) cfg.pci_en = a.integer(3) == 1;
   if (a.has(5)) cfg.listen_interval = int(a.integer(5));
   if (a.has(6)) cfg.scan_mode = int(a.integer(6));
@@ -78,9 +72,9 @@ asio::awaitable<Result> cwjap_set(Ctx& ctx, Call& c) {
   cfg.eap.reset();
   auto& s = w.settings();
   s.station = cfg;
-  s.reconn_interval = int(a.integer(4, 1));  // shared with AT+CWRECONNCFG; omitted means 1
+  s.reconn_interval = int(a.integer("reconn_interval"));  // shared with AT+CWRECONNCFG
   persist(ctx, c, [&] { return module::save_wifi_station(ctx, s) && module::save_wifi_reconnect(ctx, s); });
-  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer(7, 15)));
+  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer("jap_timeout")));
   if (error == sim::JoinError::None) co_return Result::ok();
   c.reply(fmt::format("+CWJAP:{}\r\n", int(error)));
   co_return Result::error();
@@ -88,7 +82,7 @@ asio::awaitable<Result> cwjap_set(Ctx& ctx, Call& c) {
 
 asio::awaitable<Result> cwjap_exec(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!wifi_ready(ctx) || !w.station_on() || !w.settings().station) co_return Result::error();
+  if (!w.settings().station) co_return Result::error();
   auto error = co_await w.join(*w.settings().station, std::chrono::seconds(15));
   if (error == sim::JoinError::None) co_return Result::ok();
   c.reply(fmt::format("+CWJAP:{}\r\n", int(error)));
@@ -114,14 +108,10 @@ std::string cwlap_line(const Call& c, const sim::Ap& ap, int mask) {
 
 asio::awaitable<Result> cwlap(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
-  if (!wifi_ready(ctx) || !w.station_on()) co_return Result::error();
   const auto& a = c.args;
   std::optional<sim::Mac> mac;
-  if (a.has(1)) {
-    mac = sim::Mac::parse(a.text(1));
-    if (!mac) co_return Result::invalid(1);
-  }
-  auto seen = co_await w.scan(int(a.integer(2, 0)));
+  if (a.has(1)) mac = sim::Mac::parse(a.text(1));
+  auto seen = co_await w.scan(int(a.integer("channel")));
   const auto& opt = w.settings().scan;
   std::erase_if(seen, [&](const sim::Ap& ap) {
     return (a.has(0) && ap.ssid != a.text(0)) || (mac && ap.bssid != *mac) || ap.rssi < opt.rssi_filter ||
@@ -136,87 +126,92 @@ asio::awaitable<Result> cwlap(Ctx& ctx, Call& c) {
 }
 }  // namespace
 
-void register_wifi_station(at::Registry& r, Ctx& ctx) {
-  r.add({.name = "+CWINIT", .section = "3.2.2",
-         .query = now([&ctx](Call& c) {
-           c.reply(line(c, std::to_string(int(ctx.wifi().settings().initialized))));
-           return Result::ok();
-         }),
-         .set = now([&ctx](Call& c) { return cwinit_set(ctx, c); }),
-         .params = {at::Int{"init", 0, 1}}});
+std::vector<at::Command> wifi_station_commands() {
+  using namespace need;
+  std::vector<at::Command> r;
+  r.push_back({.name = "+CWINIT",
+               .query = plain([](Ctx& ctx, Call& c) {
+                 c.reply(line(c, std::to_string(int(ctx.wifi().settings().initialized))));
+                 return Result::ok();
+               }),
+               .set = plain(cwinit_set),
+               .params = {at::Int{"init", 0, 1}}});
 
-  r.add({.name = "+CWMODE", .section = "3.2.3",
-         .query = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           c.reply(line(c, std::to_string(ctx.wifi().settings().mode)));
-           return Result::ok();
-         }),
-         .set = now([&ctx](Call& c) { return cwmode_set(ctx, c); }),
-         .params = {at::Int{"mode", 0, 3}, at::Int{"auto_connect", 0, 1, true}},
-         .aliases = cur_def("+CWMODE")});
+  r.push_back({.name = "+CWMODE",
+               .query = plain([](Ctx& ctx, Call& c) {
+                 c.reply(line(c, std::to_string(ctx.wifi().settings().mode)));
+                 return Result::ok();
+               }),
+               .set = plain(cwmode_set),
+               .params = {at::Int{"mode", 0, 3}, at::Int{"auto_connect", 0, 1, true, 1}},
+               .needs = wifi,
+               .aliases = cur_def("+CWMODE")});
 
-  r.add({.name = "+CWSTATE", .section = "3.2.4",
-         .query = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           auto& w = ctx.wifi();
-           c.reply(line(c, fmt::format("{},{}", int(w.state()), at::quoted(w.target_ssid()))));
-           return Result::ok();
-         })});
+  r.push_back({.name = "+CWSTATE",
+               .query = plain([](Ctx& ctx, Call& c) {
+                 auto& w = ctx.wifi();
+                 c.reply(line(c, fmt::format("{},{}", int(w.state()), at::quoted(w.target_ssid()))));
+                 return Result::ok();
+               }),
+               .needs = wifi});
 
-  r.add({.name = "+CWJAP", .section = "3.2.5",
-         .query = now([&ctx](Call& c) { return cwjap_query(ctx, c); }),
-         .set = [&ctx](Call& c) { return cwjap_set(ctx, c); },
-         .exec = [&ctx](Call& c) { return cwjap_exec(ctx, c); },
-         .params = {at::Str{"ssid", 32, 0, true}, at::Str{"pwd", 63, 0, true}, at::Str{"bssid", 17, 0, true},
-                    at::Int{"pci_en", 0, 1, true}, at::Int{"reconn_interval", 0, 7200, true},
-                    at::Int{"listen_interval", 1, 100, true}, at::Int{"scan_mode", 0, 1, true},
-                    at::Int{"jap_timeout", 3, 600, true}, at::Int{"pmf", 0, 3, true}},
-         .aliases = cur_def("+CWJAP")});
+  // <reconn_interval> is shared with AT+CWRECONNCFG; omitted, it is 1 (3.2.5).
+  r.push_back({.name = "+CWJAP",
+               .query = plain(cwjap_query),
+               .set = coro(cwjap_set),
+               .exec = coro(cwjap_exec),
+               .params = {at::Str{"ssid", 32, 0, true}, at::Str{"pwd", 63, 0, true}, mac("bssid", true),
+                          at::Int{"pci_en", 0, 1, true}, at::Int{"reconn_interval", 0, 7200, true, 1},
+                          at::Int{"listen_interval", 1, 100, true}, at::Int{"scan_mode", 0, 1, true},
+                          at::Int{"jap_timeout", 3, 600, true, 15}, at::Int{"pmf", 0, 3, true}},
+               .needs = station,
+               .aliases = cur_def("+CWJAP")});
 
-  r.add({.name = "+CWRECONNCFG", .section = "3.2.6",
-         .query = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           const auto& s = ctx.wifi().settings();
-           c.reply(line(c, fmt::format("{},{}", s.reconn_interval, s.reconn_count)));
-           return Result::ok();
-         }),
-         .set = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           auto& s = ctx.wifi().settings();
-           s.reconn_interval = int(c.args.integer(0));
-           s.reconn_count = int(c.args.integer(1));
-           module::save_wifi_reconnect(ctx, s);
-           return Result::ok();
-         }),
-         .params = {at::Int{"interval_second", 0, 7200}, at::Int{"repeat_count", 0, 1000}}});
+  r.push_back({.name = "+CWRECONNCFG",
+               .query = plain([](Ctx& ctx, Call& c) {
+                 const auto& s = ctx.wifi().settings();
+                 c.reply(line(c, fmt::format("{},{}", s.reconn_interval, s.reconn_count)));
+                 return Result::ok();
+               }),
+               .set = plain([](Ctx& ctx, Call& c) {
+                 auto& s = ctx.wifi().settings();
+                 s.reconn_interval = int(c.args.integer("interval_second"));
+                 s.reconn_count = int(c.args.integer("repeat_count"));
+                 module::save_wifi_reconnect(ctx, s);
+                 return Result::ok();
+               }),
+               .params = {at::Int{"interval_second", 0, 7200}, at::Int{"repeat_count", 0, 1000}},
+               .needs = wifi});
 
-  r.add({.name = "+CWLAPOPT", .section = "3.2.7",
-         .set = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           auto& o = ctx.wifi().settings().scan;
-           const auto& a = c.args;
-           o.sort_by_rssi = a.integer(0) == 1;  // the records come strongest first either way
-           o.print_mask = int(a.integer(1));
-           o.rssi_filter = int(a.integer(2, -100));
-           o.auth_mask = int(a.integer(3, 0xFFFF));
-           return Result::ok();
-         }),
-         .params = {at::Int{"reserved", 0, 1}, at::Int{"print mask", 0, 0x7FF}, at::Int{"rssi filter", -100, 40, true},
-                    at::Int{"authmode mask", 0, 0xFFFF, true}}});
+  r.push_back({.name = "+CWLAPOPT",
+               .set = plain([](Ctx& ctx, Call& c) {
+                 auto& o = ctx.wifi().settings().scan;
+                 const auto& a = c.args;
+                 o.sort_by_rssi = a.integer("reserved") == 1;  // the records come strongest first either way
+                 o.print_mask = int(a.integer("print mask"));
+                 o.rssi_filter = int(a.integer("rssi filter"));
+                 o.auth_mask = int(a.integer("authmode mask"));
+                 return Result::ok();
+               }),
+               .params = {at::Int{"reserved", 0, 1}, at::Int{"print mask", 0, 0x7FF},
+                          at::Int{"rssi filter", -100, 40, true, -100}, at::Int{"authmode mask", 0, 0xFFFF, true, 0xFFFF}},
+               .needs = wifi});
 
-  r.add({.name = "+CWLAP", .section = "3.2.8",
-         .set = [&ctx](Call& c) { return cwlap(ctx, c); },
-         .exec = [&ctx](Call& c) { return cwlap(ctx, c); },
-         .params = {at::Str{"ssid", 32, 0, true}, at::Str{"mac", 17, 0, true}, at::Int{"channel", 1, 14, true},
-                    at::Int{"scan_type", 0, 1, true}, at::Int{"scan_time_min", 0, 1500, true},
-                    at::Int{"scan_time_max", 0, 1500, true}}});
+  r.push_back({.name = "+CWLAP",
+               .set = coro(cwlap),
+               .exec = coro(cwlap),
+               .params = {at::Str{"ssid", 32, 0, true}, mac("mac", true), at::Int{"channel", 1, 14, true, 0},
+                          at::Int{"scan_type", 0, 1, true}, at::Int{"scan_time_min", 0, 1500, true},
+                          at::Int{"scan_time_max", 0, 1500, true}},
+               .needs = station});
 
-  r.add({.name = "+CWQAP", .section = "3.2.9",
-         .exec = now([&ctx](Call& c) {
-           if (!wifi_ready(ctx)) return Result::error();
-           ctx.wifi().disconnect();
-           return Result::ok();
-         })});
+  r.push_back({.name = "+CWQAP",
+               .exec = plain([](Ctx& ctx, Call&) {
+                 ctx.wifi().disconnect();
+                 return Result::ok();
+               }),
+               .needs = wifi});
+  return r;
 }
 
 }  // namespace espat::commands

@@ -42,9 +42,8 @@ struct State {
   TransLink translink;
 };
 
-class Context {
+class Context : public at::Host {
  public:
-  virtual ~Context() = default;
   virtual at::Engine& engine() = 0;
   virtual State& state() = 0;
   virtual flash::FlashImage& image() = 0;

@@ -7,8 +7,6 @@
 #include <asio/steady_timer.hpp>
 
 #include "at/engine.hpp"
-#include "commands/basic.hpp"
-#include "commands/wifi.hpp"
 #include "flash/factory_params.hpp"
 #include "flash/image.hpp"
 #include "flash/nvs.hpp"
@@ -63,10 +61,15 @@ std::unique_ptr<flash::nvs::Storage> open_store(flash::Region* region, const cha
 }
 }  // namespace
 
+const at::Registry& command_table_of(const Options& o) {
+  if (!o.commands) throw std::logic_error("module::Options::commands is required");
+  return *o.commands;
+}
+
 struct Module::Impl final : Context {
   Impl(asio::io_context& io, Options o)
       : io(io), opts(std::move(o)), image_(flash::FlashImage::open(opts.flash_path)),
-        engine_(io, registry, [this](std::string bytes) { if (port) port->write(std::move(bytes)); }),
+        engine_(io, command_table_of(opts), *this, [this](std::string bytes) { if (port) port->write(std::move(bytes)); }),
         boot_timer(io), power_on(Clock::now()) {
     nvs_region = image_.partition("nvs");
     if (!nvs_region) throw std::runtime_error(opts.flash_path + ": the partition table has no \"nvs\" partition");
@@ -79,8 +82,6 @@ struct Module::Impl final : Context {
     }
     wifi_ = std::make_unique<Wifi>(io, *this, *opts.world,
                                    WifiIdentity{base_mac_for(opts.flash_path), softap_subnet_for(opts.index)});
-    commands::register_basic(registry, *this);
-    commands::register_wifi(registry, *this);
   }
 
   // ---- life cycle ------------------------------------------------------------------------
@@ -196,7 +197,6 @@ struct Module::Impl final : Context {
   flash::FactoryParams factory_;
   std::unique_ptr<sim::World> own_world;
   std::unique_ptr<Wifi> wifi_;
-  at::Registry registry;
   at::Engine engine_;
   transport::Port* port = nullptr;
   State st;

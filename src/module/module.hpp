@@ -5,6 +5,7 @@
 
 #include <asio/io_context.hpp>
 
+#include "at/command.hpp"
 #include "sim/world.hpp"
 #include "transport/port.hpp"
 
@@ -13,6 +14,7 @@ namespace espat::module {
 class Wifi;
 
 struct Options {
+  const at::Registry* commands = nullptr;  // the process-wide command table (required)
   std::string flash_path = "espat-flash.bin";
   bool baud_pacing = false;
   int boot_ms = 300;  // time from reset to "ready", as a real module takes about that long

@@ -16,31 +16,34 @@ namespace {
 struct Fixture : ::testing::Test {
   asio::io_context io;
   Registry reg;
+  Host host;
   std::string out;
   std::vector<std::string> sent;  // passthrough packets
   bool exited = false;
   std::unique_ptr<Engine> engine;
 
   void SetUp() override {
-    reg.add({.name = "", .exec = [](Call&) -> asio::awaitable<Result> { co_return Result::ok(); }});
-    reg.add({.name = "+SLOW", .exec = [this](Call&) -> asio::awaitable<Result> {
+    std::vector<Command> rows;
+    rows.push_back({.name = "", .exec = [](Call&) -> asio::awaitable<Result> { co_return Result::ok(); }});
+    rows.push_back({.name = "+SLOW", .exec = [this](Call&) -> asio::awaitable<Result> {
                asio::steady_timer t(io, 100ms);
                co_await t.async_wait(asio::use_awaitable);
                co_return Result::ok();
              }});
-    reg.add({.name = "+DATA", .set = [](Call& c) -> asio::awaitable<Result> {
+    rows.push_back({.name = "+DATA", .set = [](Call& c) -> asio::awaitable<Result> {
                std::string d = co_await c.read_data(std::size_t(c.args.integer(0)));
                c.reply("+DATA:" + d + "\r\n");
                co_return Result::ok();
              }, .params = {Int{"len", 0, 100}}});
-    reg.add({.name = "+PT", .exec = [this](Call& c) -> asio::awaitable<Result> {
+    rows.push_back({.name = "+PT", .exec = [this](Call& c) -> asio::awaitable<Result> {
                c.after_result([this] {
                  engine->enter_passthrough({.send = [this](std::string s) { sent.push_back(s); },
                                             .exited = [this] { exited = true; }});
                });
                co_return Result::ok();
              }});
-    engine = std::make_unique<Engine>(io, reg, [this](std::string s) { out += s; });
+    reg.add({.name = "test", .rows = std::move(rows)});
+    engine = std::make_unique<Engine>(io, reg, host, [this](std::string s) { out += s; });
   }
   void input(std::string_view s) {
     engine->on_input({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});

@@ -6,43 +6,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "commands/basic.hpp"
 #include "commands/catalog.hpp"
-#include "commands/wifi.hpp"
+#include "commands/table.hpp"
 
 using namespace espat;
 
 namespace {
-// Registration only captures the context; nothing here is called.
-struct NoContext final : module::Context {
-  [[noreturn]] static void no() { throw std::logic_error("not in this test"); }
-  at::Engine& engine() override { no(); }
-  module::State& state() override { no(); }
-  flash::FlashImage& image() override { no(); }
-  flash::nvs::Storage& nvs() override { no(); }
-  flash::nvs::Storage* mfg_nvs() override { no(); }
-  void reload_mfg_nvs() override { no(); }
-  const flash::FactoryParams& factory() const override { no(); }
-  module::Wifi& wifi() override { no(); }
-  sim::World& world() override { no(); }
-  bool save(std::string_view, std::string_view, const flash::nvs::Value&, bool) override { no(); }
-  void set_uart(const transport::LineConfig&) override { no(); }
-  void restart() override { no(); }
-  void restore() override { no(); }
-  void deep_sleep(std::chrono::milliseconds) override { no(); }
-  void light_sleep() override { no(); }
-  std::int64_t now() const override { no(); }
-  void set_now(std::int64_t) override { no(); }
-  std::pair<std::int64_t, std::int64_t> heap() override { no(); }
-};
-
-at::Registry full_registry() {
-  static NoContext ctx;
-  at::Registry r;
-  commands::register_basic(r, ctx);
-  commands::register_wifi(r, ctx);
-  return r;
-}
+const at::Registry& full_registry() { return commands::command_table(); }
 
 std::string read(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -72,8 +42,9 @@ TEST(Catalog, MatchesSpec) {
 }
 
 TEST(Catalog, EveryRegisteredCommandIsInTheGuideWithItsForms) {
-  auto reg = full_registry();
-  for (const auto& c : reg.all()) {
+  const auto& reg = full_registry();
+  for (const auto* cp : reg.all()) {
+    const auto& c = *cp;
     std::string name = "AT" + c.name;
     if (name == "ATE0" || name == "ATE1") name = "ATE";
     if (name == "AT+UART") continue;  // the firmware's third spelling, not in the guide's list
@@ -85,12 +56,12 @@ TEST(Catalog, EveryRegisteredCommandIsInTheGuideWithItsForms) {
     EXPECT_EQ(bool(c.query), bool(e->query)) << name;
     EXPECT_EQ(bool(c.set), bool(e->set)) << name;
     EXPECT_EQ(bool(c.exec), bool(e->execute)) << name;
-    EXPECT_EQ(c.section, e->section) << name;
+    EXPECT_FALSE(c.section.empty()) << name << ": not joined with the catalog";
   }
 }
 
 TEST(Catalog, AllBasicCommandsAreImplemented) {
-  auto reg = full_registry();
+  const auto& reg = full_registry();
   std::string table = commands::readme_table(reg);
   for (const auto& e : commands::catalog()) {
     if (std::string(e.area) != "basic") continue;

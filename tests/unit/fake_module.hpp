@@ -11,8 +11,7 @@
 #include <asio/io_context.hpp>
 
 #include "at/engine.hpp"
-#include "commands/basic.hpp"
-#include "commands/wifi.hpp"
+#include "commands/table.hpp"
 #include "module/context.hpp"
 #include "module/wifi.hpp"
 
@@ -21,9 +20,8 @@ namespace espat::fakes {
 struct FakeModule : module::Context {
   asio::io_context& io;
   sim::World& world_;
-  at::Registry registry;
   std::string out;
-  at::Engine engine_{io, registry, [this](std::string s) { out += s; }};
+  at::Engine engine_{io, commands::command_table(), *this, [this](std::string s) { out += s; }};
   module::State st;
   flash::FactoryParams factory_;
   std::map<std::string, flash::nvs::Value> saved;  // "namespace/key"
@@ -34,8 +32,6 @@ struct FakeModule : module::Context {
   FakeModule(asio::io_context& io, sim::World& world) : io(io), world_(world) {
     wifi_ = std::make_unique<module::Wifi>(
         io, *this, world_, module::WifiIdentity{*sim::Mac::parse("24:0a:c4:00:00:10"), *sim::Subnet::parse("127.64.0.0/24")});
-    commands::register_basic(registry, *this);
-    commands::register_wifi(registry, *this);
     wifi_->start();
   }
   ~FakeModule() override { wifi_.reset(); }

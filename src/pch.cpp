@@ -1,0 +1,1 @@
+// The translation unit that compiles pch.hpp (CMakeLists.txt: espat_pch).
