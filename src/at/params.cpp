@@ -133,9 +133,8 @@ std::optional<ErrCode> check_one(const RawParam& r, const ParamSpec& spec, std::
   return std::nullopt;
 }
 
-// The list after the link id: counts, then each parameter. `offset` is the link id's place.
-std::variant<std::vector<Args::Value>, ErrCode> check_list(std::vector<RawParam> raw, const std::vector<ParamSpec>& schema,
-                                                           std::size_t offset) {
+// The count of the list after the link id; `offset` is the link id's place.
+std::optional<ErrCode> check_count(std::vector<RawParam>& raw, const std::vector<ParamSpec>& schema, std::size_t offset) {
   // "AT+T=1,2," equals "AT+T=1,2": omitted fields past the schema are dropped (§6.4.6).
   while (raw.size() > schema.size() && raw.back().kind == RawParam::Kind::Omitted) raw.pop_back();
   std::size_t mandatory = 0;
@@ -144,7 +143,12 @@ std::variant<std::vector<Args::Value>, ErrCode> check_list(std::vector<RawParam>
   if (raw.size() > schema.size())
     return ErrCode::para_num(unsigned(offset + schema.size()), unsigned(offset + raw.size()));
   if (raw.size() < mandatory) return ErrCode::para_num(unsigned(offset + mandatory), unsigned(offset + raw.size()));
+  return std::nullopt;
+}
 
+// Each parameter of a list whose count is right.
+std::variant<std::vector<Args::Value>, ErrCode> check_values(const std::vector<RawParam>& raw,
+                                                             const std::vector<ParamSpec>& schema, std::size_t offset) {
   std::vector<Args::Value> values(schema.size());
   for (std::size_t i = 0; i < schema.size(); ++i) {
     values[i].name = spec_name(schema[i]);
@@ -162,17 +166,14 @@ std::variant<std::vector<Args::Value>, ErrCode> check_list(std::vector<RawParam>
 }
 }  // namespace
 
+// The order of the firmware's handlers: the count, then the link id, then each parameter.
 std::variant<Args, ErrCode> check(const std::vector<RawParam>& raw_in, const Schema& schema, LinkMode links) {
   const std::size_t given = raw_in.size();
   std::vector<RawParam> raw = raw_in;
-  std::optional<int> link;
+  std::optional<RawParam> link_raw;
   std::size_t offset = 0;
-  if (schema.link_id != LinkId::None && links.multiple) {
-    const int max = schema.link_id == LinkId::PrefixOrAll ? links.links : links.links - 1;
-    Args::Value v;
-    if (raw.empty() || raw[0].kind == RawParam::Kind::Omitted) return ErrCode::make(Sub::ParaInvalid, 0);
-    if (auto e = check_one(raw[0], Int{"link ID", 0, max}, 0, v)) return *e;
-    link = int(v.integer);
+  if (schema.link_id != LinkId::None && links.multiple && !raw.empty()) {
+    link_raw = raw.front();
     raw.erase(raw.begin());
     offset = 1;
   }
@@ -180,8 +181,8 @@ std::variant<Args, ErrCode> check(const std::vector<RawParam>& raw_in, const Sch
   std::vector<ParamSpec> chosen;
   if (!schema.variants.empty()) {
     // The first parameter picks the shape of the rest.
-    if (raw.empty() || raw[0].kind == RawParam::Kind::Omitted)
-      return raw.empty() ? ErrCode::para_num(unsigned(offset + 1), unsigned(offset)) : ErrCode::make(Sub::ParaInvalid, std::uint16_t(offset));
+    if (raw.empty()) return ErrCode::para_num(unsigned(offset + 1), unsigned(offset));
+    if (raw[0].kind == RawParam::Kind::Omitted) return ErrCode::make(Sub::ParaInvalid, std::uint16_t(offset));
     Args::Value first;
     if (auto e = check_one(raw[0], schema.params.at(0), std::uint16_t(offset), first)) return *e;
     const std::string key = first.is_string ? first.text : std::to_string(first.integer);
@@ -191,7 +192,18 @@ std::variant<Args, ErrCode> check(const std::vector<RawParam>& raw_in, const Sch
     chosen.insert(chosen.end(), v->params.begin(), v->params.end());
     list = &chosen;
   }
-  auto values = check_list(std::move(raw), *list, offset);
+  if (schema.link_id != LinkId::None && links.multiple && !link_raw)
+    return ErrCode::para_num(unsigned(1 + list->size()), 0);
+  if (auto e = check_count(raw, *list, offset)) return *e;
+  std::optional<int> link;
+  if (link_raw) {
+    const int max = schema.link_id == LinkId::PrefixOrAll ? links.links : links.links - 1;
+    Args::Value v;
+    if (link_raw->kind == RawParam::Kind::Omitted) return ErrCode::make(Sub::ParaInvalid, 0);
+    if (auto e = check_one(*link_raw, Int{"link ID", 0, max}, 0, v)) return *e;
+    link = int(v.integer);
+  }
+  auto values = check_values(raw, *list, offset);
   if (auto* e = std::get_if<ErrCode>(&values)) return *e;
   return Args(std::move(std::get<std::vector<Args::Value>>(values)), given, link);
 }

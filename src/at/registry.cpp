@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <stdexcept>
 
 #include "at/command.hpp"
@@ -25,15 +26,21 @@ Needs Command::needs_of(Form f) const {
 }
 
 void Registry::add(Family f) {
+  // Every name and alias is checked before anything is added: a refused family leaves no trace.
+  std::vector<std::string> names;
+  for (const auto& c : f.rows) {
+    names.push_back(c.name);
+    for (const auto& a : c.aliases) names.push_back(a.name);
+  }
+  std::sort(names.begin(), names.end());
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (index_.contains(names[i]) || (i > 0 && names[i] == names[i - 1]))
+      throw std::logic_error("command registered twice: AT" + names[i]);
   families_.push_back(std::make_unique<Family>(std::move(f)));
   const Family& fam = *families_.back();
-  auto index = [&](const std::string& name, const Command& c, Store store) {
-    if (!index_.emplace(name, Entry{&c, &fam, store}).second)
-      throw std::logic_error("command registered twice: AT" + name);
-  };
   for (const auto& c : fam.rows) {
-    index(c.name, c, Store::FollowSysstore);
-    for (const auto& a : c.aliases) index(a.name, c, a.store);
+    index_.emplace(c.name, Entry{&c, &fam, Store::FollowSysstore});
+    for (const auto& a : c.aliases) index_.emplace(a.name, Entry{&c, &fam, a.store});
   }
 }
 

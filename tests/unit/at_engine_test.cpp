@@ -154,3 +154,88 @@ TEST_F(Fixture, PlusesFollowedByDataAreData) {
   settle(60ms);
   EXPECT_FALSE(exited);
 }
+
+// ---- the command table: preconditions, aliases with their store policy ---------------------
+namespace {
+struct TableHost : Host {
+  bool ready = false;
+  bool multiple_links() const override { return true; }
+};
+
+struct TableFixture : ::testing::Test {
+  asio::io_context io;
+  Registry reg;
+  TableHost host;
+  std::string out;
+  std::vector<Store> stores;
+  int preconditions_checked = 0;
+  std::unique_ptr<Engine> engine;
+
+  void SetUp() override {
+    auto remember = [this](Call& c) -> asio::awaitable<Result> {
+      stores.push_back(c.store);
+      c.reply(c.name + ":" + std::to_string(c.args.link().value_or(-1)) + "\r\n");
+      co_return Result::ok();
+    };
+    std::vector<Command> rows;
+    rows.push_back({.name = "+NEEDY", .query = remember, .set = remember, .params = {Int{"x", 0, 9}}, .needs = 1,
+                    .aliases = {{"+NEEDY_CUR", Store::Ram}, {"+NEEDY_DEF", Store::Flash}}});
+    rows.push_back({.name = "+FREE", .exec = remember});
+    rows.push_back({.name = "+SEND", .set = remember, .params = Schema{Int{"len", 1, 10}}.with_link_id(LinkId::Prefix)});
+    reg.add({.name = "fam", .check = [this](Host& h, Needs n) -> std::optional<ErrCode> {
+               ++preconditions_checked;
+               EXPECT_EQ(n, 1u);
+               if (static_cast<TableHost&>(h).ready) return std::nullopt;
+               return ErrCode::make(Sub::ExecFail, 0x42);
+             },
+             .rows = std::move(rows)});
+    engine = std::make_unique<Engine>(io, reg, host, [this](std::string s) { out += s; });
+    engine->set_echo(false);
+    engine->set_syslog(true);
+  }
+  std::string at(std::string_view s) {
+    std::string line = std::string(s) + "\r\n";
+    engine->on_input({reinterpret_cast<const std::uint8_t*>(line.data()), line.size()});
+    io.restart();
+    io.poll();
+    return std::exchange(out, {});
+  }
+};
+}  // namespace
+
+TEST_F(TableFixture, PreconditionAnswersTheFamilysCodeAfterTheParameters) {
+  EXPECT_EQ(at("AT+NEEDY?"), "ERR CODE:0x010a0042\r\n\r\nERROR\r\n");
+  EXPECT_EQ(at("AT+NEEDY=10"), "ERR CODE:0x01070000\r\n\r\nERROR\r\n");  // parameters are checked first
+  EXPECT_EQ(preconditions_checked, 1);
+  EXPECT_EQ(at("AT+FREE"), "+FREE:-1\r\n\r\nOK\r\n");  // a row without needs never asks
+  EXPECT_EQ(preconditions_checked, 1);
+  host.ready = true;
+  EXPECT_EQ(at("AT+NEEDY=3"), "+NEEDY:-1\r\n\r\nOK\r\n");
+  EXPECT_TRUE(stores.size() == 2);
+}
+
+TEST_F(TableFixture, AliasesCarryTheirStorePolicyAndSpelling) {
+  host.ready = true;
+  EXPECT_EQ(at("AT+NEEDY=1"), "+NEEDY:-1\r\n\r\nOK\r\n");
+  EXPECT_EQ(at("AT+NEEDY_CUR=1"), "+NEEDY_CUR:-1\r\n\r\nOK\r\n");
+  EXPECT_EQ(at("AT+NEEDY_DEF?"), "+NEEDY_DEF:-1\r\n\r\nOK\r\n");
+  EXPECT_EQ(stores, (std::vector<Store>{Store::FollowSysstore, Store::Ram, Store::Flash}));
+  EXPECT_EQ(at("AT+NEEDY_XXX=1"), "ERR CODE:0x01090000\r\n\r\nERROR\r\n");
+  auto e = reg.find("+NEEDY_DEF");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->command->name, "+NEEDY");
+  EXPECT_EQ(e->family->name, "fam");
+}
+
+TEST_F(TableFixture, LinkIdFromTheHostsMultipleConnections) {
+  EXPECT_EQ(at("AT+SEND=2,5"), "+SEND:2\r\n\r\nOK\r\n");
+  EXPECT_EQ(at("AT+SEND=5"), "ERR CODE:0x01060201\r\n\r\nERROR\r\n");  // the count first
+  EXPECT_EQ(at("AT+SEND=7,5"), "ERR CODE:0x01070000\r\n\r\nERROR\r\n");
+}
+
+TEST(Registry, RefusesANameTwice) {
+  Registry r;
+  r.add({.name = "a", .rows = {Command{.name = "+X", .aliases = {{"+X_CUR"}}}}});
+  EXPECT_THROW(r.add({.name = "b", .rows = {Command{.name = "+X_CUR"}}}), std::logic_error);
+  EXPECT_EQ(r.all().size(), 1u);
+}
