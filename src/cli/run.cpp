@@ -94,6 +94,10 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
                   "The radio world: a TOML file of APs, SmartConfig phones and DNS names "
                   "(default: the embedded world, see README)")
       ->type_name("FILE");
+  run->add_option("--trace", o.trace,
+                  "Write every byte in and out of each AT port, with time, direction and module "
+                  "number, and the world's events, to FILE (- for stderr); see README \"Tracing\"")
+      ->type_name("FILE");
   run->callback([run, pty, &o] { o.pty = pty->count() > 0; });
   return run;
 }
@@ -126,12 +130,17 @@ int run(const RunOptions& o) {
   asio::io_context io;
   // First, so that a Ctrl-C seen by the stdio port (it raises SIGINT) always lands here.
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::unique_ptr<transport::Trace> trace;  // last to go: modules and the world write to it
   // Declared before the modules so that the modules, which write to the ports, go first.
   std::vector<std::unique_ptr<transport::Port>> ports;
   sim::World world;  // outlives the modules, which are part of it
   std::vector<std::unique_ptr<module::Module>> modules;
   std::unique_ptr<sim::ControlApi> control;  // first to go: its threads reach the modules
   try {
+    if (!o.trace.empty()) {
+      trace = std::make_unique<transport::Trace>(o.trace);
+      world.on_change = [t = trace.get()](std::string_view what) { t->event(what); };
+    }
     if (o.world.empty()) sim::load_world(world, sim::default_world_toml(), "(embedded world)");
     else sim::load_world_file(world, o.world);
     std::vector<sim::ModuleView> views;
@@ -139,7 +148,7 @@ int run(const RunOptions& o) {
       const std::string flash = module_flash(o.flash, k);
       modules.push_back(std::make_unique<module::Module>(
           io, module::Options{.commands = &commands::command_table(), .flash_path = flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms,
-                              .world = &world, .index = k}));
+                              .world = &world, .index = k, .trace = trace.get()}));
       ports.push_back(open_port(io, o, k, transport::PortOptions{o.baud_pacing, modules.back()->boot_line()}));
       if (o.modules > 1)
         fmt::print(stderr, "espat: module {}: AT port on {}, flash {}\n", k, ports.back()->describe(), flash);

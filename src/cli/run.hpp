@@ -20,6 +20,7 @@ struct RunOptions {
   std::string world;  // empty: the embedded default world
   int modules = 1;    // how many modules share the world
   std::optional<int> control;  // the control API's port (0: a free one); none: off
+  std::string trace;           // the traffic trace's file, "-" for stderr; empty: off
 };
 
 // Declares the subcommand and its options; they are read into opts.

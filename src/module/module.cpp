@@ -69,7 +69,7 @@ const at::Registry& command_table_of(const Options& o) {
 struct Module::Impl final : Context {
   Impl(asio::io_context& io, Options o)
       : io(io), opts(std::move(o)), image_(flash::FlashImage::open(opts.flash_path)),
-        engine_(io, command_table_of(opts), *this, [this](std::string bytes) { if (port) port->write(std::move(bytes)); }),
+        engine_(io, command_table_of(opts), *this, [this](std::string bytes) { to_host(std::move(bytes)); }),
         boot_timer(io), power_on(Clock::now()) {
     nvs_region = image_.partition("nvs");
     if (!nvs_region) throw std::runtime_error(opts.flash_path + ": the partition table has no \"nvs\" partition");
@@ -82,6 +82,11 @@ struct Module::Impl final : Context {
     }
     wifi_ = std::make_unique<Wifi>(io, *this, *opts.world,
                                    WifiIdentity{base_mac_for(opts.flash_path), softap_subnet_for(opts.index)});
+  }
+
+  void to_host(std::string bytes) {
+    if (opts.trace) opts.trace->out(opts.index, bytes);
+    if (port) port->write(std::move(bytes));
   }
 
   // ---- life cycle ------------------------------------------------------------------------
@@ -216,7 +221,10 @@ transport::LineConfig Module::boot_line() const {
 
 void Module::start(transport::Port& port) {
   impl_->port = &port;
-  port.start([this](std::span<const std::uint8_t> bytes) { impl_->engine_.on_input(bytes); });
+  port.start([this](std::span<const std::uint8_t> bytes) {
+    if (auto* t = impl_->opts.trace) t->in(impl_->opts.index, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    impl_->engine_.on_input(bytes);
+  });
   impl_->boot();
 }
 

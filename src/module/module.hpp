@@ -8,6 +8,7 @@
 #include "at/command.hpp"
 #include "sim/world.hpp"
 #include "transport/port.hpp"
+#include "transport/trace.hpp"
 
 namespace espat::module {
 
@@ -20,6 +21,7 @@ struct Options {
   int boot_ms = 300;  // time from reset to "ready", as a real module takes about that long
   sim::World* world = nullptr;  // shared by the modules of a process; null: a world of its own
   int index = 0;                // the module's number in the process (its softAP network)
+  transport::Trace* trace = nullptr;  // --trace: every byte of the AT port
 };
 
 class Module {

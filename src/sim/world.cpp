@@ -1,5 +1,7 @@
 #include "sim/world.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 
@@ -46,8 +48,8 @@ const Ap* World::find_ap_by_bssid(const Mac& bssid) const {
 
 bool World::add_ap(Ap ap) {
   if (ap.id.empty() || find_ap(ap.id) || find_ap_by_bssid(ap.bssid)) return false;
+  changed(fmt::format("ap {} added{}", ap.id, ap.up ? "" : " (down)"));
   aps_.push_back(std::move(ap));
-  changed("ap added");
   return true;
 }
 
@@ -57,9 +59,10 @@ bool World::update_ap(const Ap& ap) {
   if (const Ap* other = find_ap_by_bssid(ap.bssid); other && other != cur) return false;
   const bool restart = !ap.up || ap.ssid != cur->ssid || ap.security != cur->security ||
                        ap.password != cur->password || ap.channel != cur->channel || ap.bssid != cur->bssid;
+  const char* what = ap.up && !cur->up ? "up" : !ap.up && cur->up ? "down" : "changed";
   *cur = ap;
   if (restart) drop_all(ap.id);
-  changed("ap changed");
+  changed(fmt::format("ap {} {}", ap.id, what));
   return true;
 }
 
@@ -69,7 +72,7 @@ bool World::remove_ap(std::string_view id) {
   std::string keep(id);
   drop_all(keep);
   aps_.erase(std::find_if(aps_.begin(), aps_.end(), [&](const Ap& a) { return a.id == keep; }));
-  changed("ap removed");
+  changed(fmt::format("ap {} removed", keep));
   return true;
 }
 
@@ -134,7 +137,7 @@ std::optional<Lease> World::join(Station& sta, const JoinRequest& r, const std::
   }
   assoc_.push_back({&sta, sta.station_mac(), ap->id, *lease});
   if (ap->owner) ap->owner->station_joined(sta.station_mac(), lease->ip);
-  changed("station joined");
+  changed(fmt::format("station {} joined {}, lease {}", sta.station_mac().str(), ap->id, lease->ip.str()));
   return lease;
 }
 
@@ -156,7 +159,7 @@ std::optional<Lease> World::join_foreign(std::string_view ap_id, const Mac& mac,
   }
   assoc_.push_back({nullptr, mac, ap->id, *lease});
   if (ap->owner) ap->owner->station_joined(mac, lease->ip);
-  changed("station joined");
+  changed(fmt::format("station {} joined {}, lease {}", mac.str(), ap->id, lease->ip.str()));
   return lease;
 }
 
@@ -193,7 +196,7 @@ void World::drop(std::vector<Association>::iterator it, bool notify_station) {
   assoc_.erase(it);
   if (Ap* ap = find_ap(gone.ap_id); ap && ap->owner) ap->owner->station_left(gone.mac);
   if (notify_station && gone.station) gone.station->link_lost();
-  changed("station left");
+  changed(fmt::format("station {} {} {}", gone.mac.str(), notify_station ? "dropped by" : "left", gone.ap_id));
 }
 
 void World::drop_all(std::string_view ap_id) {
@@ -208,6 +211,7 @@ int World::trigger_smartconfig(std::string_view phone_id) {
   auto phone = std::find_if(phones_.begin(), phones_.end(), [&](const SmartPhone& p) { return p.id == phone_id; });
   if (phone == phones_.end()) return -1;
   SmartPhone p = *phone;
+  changed(fmt::format("smartconfig phone {} sends {}", p.id, p.ssid));
   auto listeners = smart_;  // a listener may stop listening while it runs
   for (auto& [sta, f] : listeners) f(p);
   return int(listeners.size());
@@ -217,6 +221,7 @@ int World::push_wps(std::string_view ap_id) {
   const Ap* ap = find_ap(ap_id);
   if (!ap || !ap->up || !ap->wps) return -1;
   Ap copy = *ap;
+  changed(fmt::format("wps button of {} pressed", copy.id));
   auto listeners = wps_;
   for (auto& [sta, f] : listeners)
     if (f(copy)) return 1;  // PBC gives the credentials to one enrollee
