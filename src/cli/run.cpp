@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/fleet.hpp"
 #include "cli/host_port.hpp"
 #include "cli/module_view.hpp"
 #include "commands/table.hpp"
@@ -84,7 +85,10 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
                   "Run N modules sharing one world, module k on the AT port and flash file "
                   "derived from --pty/--tcp and --flash (see README \"Several modules\")")
       ->type_name("N")
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(1, 60000));
+  run->add_flag("--flash-overlays", o.flash_overlays,
+                "The --flash image is a base shared by every module and never written; module k "
+                "keeps only the sectors it writes in <flash stem>-<k>.overlay (see README \"Fleets\")");
   run->add_option("--control", o.control,
                   "Serve the control API (HTTP + JSON) on 127.0.0.1:PORT; 0 picks a free port, "
                   "printed on stderr (default: off)")
@@ -127,6 +131,13 @@ int run(const RunOptions& o) {
                o.serial ? "serial" : "stdio", o.modules);
     return 2;
   }
+  // Above this, plain flash files cost 4 MiB each: a fleet that large wants overlays.
+  constexpr int kMaxPlainModules = 256;
+  if (o.modules > kMaxPlainModules && !o.flash_overlays) {
+    fmt::print(stderr, "espat: {} modules with a 4 MiB flash file each: add --flash-overlays (README \"Fleets\")\n",
+               o.modules);
+    return 2;
+  }
   asio::io_context io;
   // First, so that a Ctrl-C seen by the stdio port (it raises SIGINT) always lands here.
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
@@ -136,7 +147,13 @@ int run(const RunOptions& o) {
   sim::World world;  // outlives the modules, which are part of it
   std::vector<std::unique_ptr<module::Module>> modules;
   std::unique_ptr<sim::ControlApi> control;  // first to go: its threads reach the modules
+  std::unique_ptr<FleetBase> base;
   try {
+    // Per module: its port (a pty is two descriptors, a TCP port one plus its client) and, without
+    // overlays, its flash file; and a few for the process (loop, control API, trace).
+    const std::size_t per_module = 2 + (o.flash_overlays ? 0 : 1);
+    reserve_descriptors(std::size_t(o.modules) * per_module + 64);
+    if (o.flash_overlays) base = open_fleet_base(o.flash);
     if (!o.trace.empty()) {
       trace = std::make_unique<transport::Trace>(o.trace);
       world.on_change = [t = trace.get()](std::string_view what) { t->event(what); };
@@ -145,10 +162,11 @@ int run(const RunOptions& o) {
     else sim::load_world_file(world, o.world);
     std::vector<sim::ModuleView> views;
     for (int k = 0; k < o.modules; ++k) {
-      const std::string flash = module_flash(o.flash, k);
+      const std::string flash = o.flash_overlays ? module_overlay(o.flash, k) : module_flash(o.flash, k);
       modules.push_back(std::make_unique<module::Module>(
           io, module::Options{.commands = &commands::command_table(), .flash_path = flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms,
-                              .world = &world, .index = k, .trace = trace.get()}));
+                              .world = &world, .index = k, .trace = trace.get(),
+                              .flash_base = base ? base->region : nullptr, .flash_base_path = base ? base->path : ""}));
       ports.push_back(open_port(io, o, k, transport::PortOptions{o.baud_pacing, modules.back()->boot_line()}));
       if (o.modules > 1)
         fmt::print(stderr, "espat: module {}: AT port on {}, flash {}\n", k, ports.back()->describe(), flash);

@@ -21,6 +21,7 @@ struct RunOptions {
   int modules = 1;    // how many modules share the world
   std::optional<int> control;  // the control API's port (0: a free one); none: off
   std::string trace;           // the traffic trace's file, "-" for stderr; empty: off
+  bool flash_overlays = false; // --flash is a shared base; module k writes <stem>-<k>.overlay
 };
 
 // Declares the subcommand and its options; they are read into opts.

@@ -11,6 +11,7 @@
 
 #include "flash/default_image.hpp"
 #include "flash/image_file.hpp"
+#include "flash/overlay.hpp"
 
 namespace espat::flash {
 namespace {
@@ -132,6 +133,17 @@ FlashImage FlashImage::open(const std::string& path) {
   return open_file(path, FileRegion::Access::ReadWrite);
 }
 
+FlashImage FlashImage::open_overlay(const std::string& path, std::shared_ptr<const Region> base,
+                                    const std::string& base_path) {
+  std::unique_ptr<OverlayRegion> overlay;
+  try {
+    overlay = std::make_unique<OverlayRegion>(path, std::move(base), base_path);
+  } catch (const FlashError& e) {
+    throw ImageError(e.what());
+  }
+  return FlashImage(std::move(overlay), path);
+}
+
 FlashImage FlashImage::open_read_only(const std::string& path) {
   return open_file(path, FileRegion::Access::ReadOnly);
 }
@@ -149,6 +161,7 @@ std::unique_ptr<Region> FlashImage::partition(std::string_view label) {
 
 void FlashImage::sync() {
   if (auto* file = dynamic_cast<FileRegion*>(flash_.get())) file->sync();
+  if (auto* overlay = dynamic_cast<OverlayRegion*>(flash_.get())) overlay->sync();
 }
 
 }  // namespace espat::flash

@@ -37,6 +37,10 @@ class FlashImage {
   // Opens the image file read-write and locks it; creates it from make_default_image() when it
   // does not exist (temp file + rename, so a crash never leaves half an image).
   static FlashImage open(const std::string& path);
+  // A fleet module's flash: an overlay file (created when missing) over a shared base image
+  // (flash/overlay.hpp). The base is read, never written.
+  static FlashImage open_overlay(const std::string& path, std::shared_ptr<const Region> base,
+                                 const std::string& base_path);
   // Opens an existing image for inspection (shared lock; writes throw FlashError).
   static FlashImage open_read_only(const std::string& path);
   // Any Region (tests, in-memory tools); validated like a file. `name` is used in messages.

@@ -1,5 +1,7 @@
 #include "flash/image_file.hpp"
 
+#include "flash/file_io.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -44,28 +46,7 @@ void FileRegion::check_writable(std::size_t offset) const {
 
 void FileRegion::read(std::size_t offset, std::span<std::uint8_t> out) const {
   check(offset, out.size());
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      throw FlashError(fmt::format("{}: read at 0x{:x} failed: {}", path_, offset + done,
-                                   n == 0 ? "file was truncated" : std::strerror(errno)));
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-void FileRegion::pwrite_all(std::size_t offset, std::span<const std::uint8_t> data) {
-  // One call for the whole span; the loop only matters if the kernel reports a short write.
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      throw FlashError(fmt::format("{}: write at 0x{:x} failed: {}", path_, offset + done,
-                                   n == 0 ? "no progress" : std::strerror(errno)));
-    done += static_cast<std::size_t>(n);
-  }
+  pread_all(fd_, path_, offset, out);
 }
 
 void FileRegion::write(std::size_t offset, std::span<const std::uint8_t> data) {
@@ -74,7 +55,7 @@ void FileRegion::write(std::size_t offset, std::span<const std::uint8_t> data) {
   std::vector<std::uint8_t> merged(data.size());
   read(offset, merged);
   for (std::size_t i = 0; i < merged.size(); ++i) merged[i] &= data[i];  // NOR: programming clears bits
-  pwrite_all(offset, merged);
+  pwrite_all(fd_, path_, offset, merged);
 }
 
 void FileRegion::erase_sector(std::size_t offset) {
@@ -82,7 +63,7 @@ void FileRegion::erase_sector(std::size_t offset) {
   check_writable(offset);
   if (offset % kSectorSize) throw FlashError(fmt::format("{}: erase at unaligned 0x{:x}", path_, offset));
   static const std::vector<std::uint8_t> ff(kSectorSize, 0xFF);
-  pwrite_all(offset, ff);
+  pwrite_all(fd_, path_, offset, ff);
 }
 
 void FileRegion::sync() {

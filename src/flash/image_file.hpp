@@ -32,7 +32,6 @@ class FileRegion : public Region {
  private:
   void check(std::size_t offset, std::size_t len) const;
   void check_writable(std::size_t offset) const;
-  void pwrite_all(std::size_t offset, std::span<const std::uint8_t> data);
   std::string path_;
   bool read_only_;
   int fd_ = -1;

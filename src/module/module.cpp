@@ -61,6 +61,11 @@ std::unique_ptr<flash::nvs::Storage> open_store(flash::Region* region, const cha
 }
 }  // namespace
 
+flash::FlashImage open_flash(const Options& o) {
+  if (o.flash_base) return flash::FlashImage::open_overlay(o.flash_path, o.flash_base, o.flash_base_path);
+  return flash::FlashImage::open(o.flash_path);
+}
+
 const at::Registry& command_table_of(const Options& o) {
   if (!o.commands) throw std::logic_error("module::Options::commands is required");
   return *o.commands;
@@ -68,7 +73,7 @@ const at::Registry& command_table_of(const Options& o) {
 
 struct Module::Impl final : Context {
   Impl(asio::io_context& io, Options o)
-      : io(io), opts(std::move(o)), image_(flash::FlashImage::open(opts.flash_path)),
+      : io(io), opts(std::move(o)), image_(open_flash(opts)),
         engine_(io, command_table_of(opts), *this, [this](std::string bytes) { to_host(std::move(bytes)); }),
         boot_timer(io), power_on(Clock::now()) {
     nvs_region = image_.partition("nvs");

@@ -6,6 +6,7 @@
 #include <asio/io_context.hpp>
 
 #include "at/command.hpp"
+#include "flash/region.hpp"
 #include "sim/world.hpp"
 #include "transport/port.hpp"
 #include "transport/trace.hpp"
@@ -22,6 +23,9 @@ struct Options {
   sim::World* world = nullptr;  // shared by the modules of a process; null: a world of its own
   int index = 0;                // the module's number in the process (its softAP network)
   transport::Trace* trace = nullptr;  // --trace: every byte of the AT port
+  // A fleet: flash_path is an overlay over this shared base image (flash/overlay.hpp).
+  std::shared_ptr<const flash::Region> flash_base = nullptr;
+  std::string flash_base_path = {};
 };
 
 class Module {
