@@ -379,8 +379,12 @@ struct Storage::Impl {
     do {
       if (count == kMaxChunks) return fail(Error::NoSpace);
       const std::size_t remaining = data.size() - off;
-      // A chunk takes whatever room the page has left, as the partition generator does.
-      if (Error e = make_room(std::min<std::size_t>(var_span(remaining), 2)); e != Error::None) return fail(e);
+      // A chunk takes whatever room the page has left, as the partition generator does. The
+      // first one even takes a lone last entry: the generator writes a zero-length chunk there
+      // (its tailroom is 0) and goes on with the next chunk index on a new page.
+      const bool last_entry = count == 0 && layout.active && layout.pages[*layout.active].free() == 1;
+      if (Error e = make_room(last_entry ? 1 : std::min<std::size_t>(var_span(remaining), 2)); e != Error::None)
+        return fail(e);
       const std::size_t room = (layout.pages[*layout.active].free() - 1) * kEntrySize;
       const std::size_t len = std::min(remaining, room);
       const auto chunk = static_cast<std::uint8_t>(start + count);
