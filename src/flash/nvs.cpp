@@ -351,6 +351,12 @@ struct Storage::Impl {
       std::vector<std::uint8_t> payload = v.bytes;
       payload.push_back(0);
       bytes = make_var_item(ns, type::Str, kChunkAny, key, payload);
+      // The generator never lets a string end on a page's last entry (its test is entry_num +
+      // span >= 126): it starts a new page. A 126-entry string (runtime only) fills a page anyway.
+      // When no page can be had, make_room changes nothing and the string still fits where it is.
+      const std::size_t span = bytes.size() / kEntrySize;
+      if (span < kEntriesPerPage && layout.active && layout.pages[*layout.active].free() == span)
+        (void)make_room(span + 1);
     } else {
       const auto t = static_cast<std::uint8_t>(v.type);
       const auto e = make_entry(ns, t, 1, kChunkAny, key, primitive_data(v.type, v.integer));

@@ -194,6 +194,27 @@ TEST(NvsCsv, ZeroLengthChunkReadsBackAndRoundTrips) {
   EXPECT_EQ(blank.bytes()[0x3F], 0xF2);  // bitmap of page 0 entries 124..125: written, erased
 }
 
+// The other side of the boundary: nvs_partition_gen.py (write_varlen_data) raises PageFullError
+// for a string when entry_num + span >= 126, so a string that would end exactly on entry 125
+// goes to a new page and leaves the end of its page empty. Here ns is entry 0, a entry 1, and s
+// (span 124) would take entries 2..125: it is written at page 1 entry 0 (offset 0x1040) instead.
+TEST(NvsCsv, StringEndingOnAPagesLastEntryStartsANewPage) {
+  const Bytes bin = generate_nvs(
+      "key,type,encoding,value\nns,namespace,,\na,data,u8,1\ns,data,string," + std::string(3935, 'a') + "\n", ".", 0x3000);
+  EXPECT_EQ(slice(bin, 0x0000, 4), (Bytes{0xFC, 0xFF, 0xFF, 0xFF}));  // page 0 FULL
+  EXPECT_EQ(slice(bin, 0x0020, 2), (Bytes{0xFA, 0xFF}));              // entries 0..1 written
+  EXPECT_EQ(slice(bin, 0x0080, 32), Bytes(32, 0xFF));                 // entry 2 left empty
+  EXPECT_EQ(slice(bin, 0x1000, 4), (Bytes{0xFE, 0xFF, 0xFF, 0xFF}));  // page 1 ACTIVE
+  EXPECT_EQ(slice(bin, 0x1040, 32),
+            (Bytes{0x01, 0x21, 0x7C, 0xFF, 0xF8, 0xE8, 0x0D, 0x5D, 's',  0,    0,    0,    0,    0,    0,    0,
+                   0,    0,    0,    0,    0,    0,    0,    0,    0x60, 0x0F, 0xFF, 0xFF, 0x53, 0xCD, 0x9A, 0x36}));
+  Bytes bitmap(32, 0xAA);  // entries 0..123 written
+  bitmap[31] = 0xFF;
+  EXPECT_EQ(slice(bin, 0x1020, 32), bitmap);
+  MemoryRegion mem(bin);
+  EXPECT_EQ(nvs::Storage(mem, true).get("ns", "s"), nvs::Value::str(std::string(3935, 'a')));
+}
+
 void expect_error(const std::string& csv, const std::string& fragment, std::size_t size = 0x3000) {
   try {
     generate_nvs(csv, ESPAT_VECTORS_DIR "/nvs", size, "in.csv");
