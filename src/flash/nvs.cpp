@@ -351,6 +351,12 @@ struct Storage::Impl {
       std::vector<std::uint8_t> payload = v.bytes;
       payload.push_back(0);
       bytes = make_var_item(ns, type::Str, kChunkAny, key, payload);
+      // The generator never lets a string end on a page's last entry (its test is entry_num +
+      // span >= 126): it starts a new page. A 126-entry string (runtime only) fills a page anyway.
+      // When no page can be had, make_room changes nothing and the string still fits where it is.
+      const std::size_t span = bytes.size() / kEntrySize;
+      if (span < kEntriesPerPage && layout.active && layout.pages[*layout.active].free() == span)
+        (void)make_room(span + 1);
     } else {
       const auto t = static_cast<std::uint8_t>(v.type);
       const auto e = make_entry(ns, t, 1, kChunkAny, key, primitive_data(v.type, v.integer));
@@ -379,8 +385,12 @@ struct Storage::Impl {
     do {
       if (count == kMaxChunks) return fail(Error::NoSpace);
       const std::size_t remaining = data.size() - off;
-      // A chunk takes whatever room the page has left, as the partition generator does.
-      if (Error e = make_room(std::min<std::size_t>(var_span(remaining), 2)); e != Error::None) return fail(e);
+      // A chunk takes whatever room the page has left, as the partition generator does. The
+      // first one even takes a lone last entry: the generator writes a zero-length chunk there
+      // (its tailroom is 0) and goes on with the next chunk index on a new page.
+      const bool last_entry = count == 0 && layout.active && layout.pages[*layout.active].free() == 1;
+      if (Error e = make_room(last_entry ? 1 : std::min<std::size_t>(var_span(remaining), 2)); e != Error::None)
+        return fail(e);
       const std::size_t room = (layout.pages[*layout.active].free() - 1) * kEntrySize;
       const std::size_t len = std::min(remaining, room);
       const auto chunk = static_cast<std::uint8_t>(start + count);

@@ -123,6 +123,98 @@ TEST(NvsCsv, ReopenedNamespaceKeepsItsIndex) {
   EXPECT_EQ(s.get("beta", "c"), std::nullopt);
 }
 
+// A blob whose first chunk starts on the last free entry of a page. nvs_partition_gen.py
+// (write_varlen_binary_data) computes that page's tailroom as (126 - entry_num - 1) * 32 = 0,
+// still writes chunk 0 there with 0 bytes (span 1, size 0, data CRC zlib.crc32(b'', 0xFFFFFFFF)
+// = FF FF FF FF), marks the page FULL and writes chunk 1 on a new page; the index counts both
+// chunks. Layout of this CSV:
+//   page 0 entry 0         ns (namespace index 1)
+//   page 0 entries 1..124  s: 3935 chars + NUL = 123 data entries, span 124 (1 + 124 < 126, so
+//                          the generator's string test keeps it on page 0)
+//   page 0 entry 125       b chunk 0, zero-length: offset 0x40 + 125 * 32 = 0xFE0
+//   page 1 entries 0..4    b chunk 1: the 100 bytes (4 data entries), offset 0x1040
+//   page 1 entry 5         b index: size 100, chunkCount 2, chunkStart 0, offset 0x10E0
+//   page 1 entry 6         t
+// The CRCs were computed outside espat with zlib.crc32(..., 0xFFFFFFFF) (entry: bytes 0..3 + 8..31).
+const std::string kLastEntryBlobCsv = [] {
+  std::string hex;
+  for (int i = 0; i < 100; ++i) hex += {"0123456789abcdef"[i >> 4], "0123456789abcdef"[i & 15]};
+  return "key,type,encoding,value\nns,namespace,,\ns,data,string," + std::string(3935, 'a') +
+         "\nb,data,hex2bin," + hex + "\nt,data,u8,7\n";
+}();
+
+Bytes slice(const Bytes& b, std::size_t offset, std::size_t n) { return {b.begin() + offset, b.begin() + offset + n}; }
+
+TEST(NvsCsv, BlobStartingOnAPagesLastEntryGetsAZeroLengthChunk) {
+  const Bytes bin = generate_nvs(kLastEntryBlobCsv, ".", 0x3000);
+  EXPECT_EQ(slice(bin, 0x0000, 4), (Bytes{0xFC, 0xFF, 0xFF, 0xFF}));  // page 0 FULL
+  Bytes bitmap(32, 0xAA);                                             // all 126 entries written
+  bitmap[31] = 0xFA;
+  EXPECT_EQ(slice(bin, 0x0020, 32), bitmap);
+  EXPECT_EQ(slice(bin, 0x0FE0, 32),
+            (Bytes{0x01, 0x42, 0x01, 0x00, 0x81, 0xBD, 0xC6, 0x97, 'b',  0,    0,    0,    0,    0,    0,    0,
+                   0,    0,    0,    0,    0,    0,    0,    0,    0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}));
+  EXPECT_EQ(slice(bin, 0x1000, 4), (Bytes{0xFE, 0xFF, 0xFF, 0xFF}));  // page 1 ACTIVE
+  EXPECT_EQ(slice(bin, 0x1004, 4), (Bytes{1, 0, 0, 0}));              // seq 1
+  EXPECT_EQ(slice(bin, 0x1040, 32),
+            (Bytes{0x01, 0x42, 0x05, 0x01, 0x89, 0xAA, 0xFC, 0x53, 'b',  0,    0,    0,    0,    0,    0,    0,
+                   0,    0,    0,    0,    0,    0,    0,    0,    0x64, 0x00, 0xFF, 0xFF, 0xC0, 0x0B, 0xBE, 0x3E}));
+  EXPECT_EQ(slice(bin, 0x10E0, 32),
+            (Bytes{0x01, 0x48, 0x01, 0xFF, 0xF8, 0xC9, 0xAC, 0x24, 'b',  0,    0,    0,    0,    0,    0,    0,
+                   0,    0,    0,    0,    0,    0,    0,    0,    0x64, 0x00, 0x00, 0x00, 0x02, 0x00, 0xFF, 0xFF}));
+  EXPECT_EQ(bin[0x1100 + 8], 't');
+  EXPECT_EQ(slice(bin, 0x1020, 2), (Bytes{0xAA, 0xEA}));  // entries 0..6 written
+}
+
+// The zero-length chunk is part of the blob: it reads back, a writable load keeps it (it is not
+// garbage), the dump regenerates the same bytes, and set() on a blank partition writes them.
+TEST(NvsCsv, ZeroLengthChunkReadsBackAndRoundTrips) {
+  const Bytes bin = generate_nvs(kLastEntryBlobCsv, ".", 0x3000);
+  Bytes hundred(100);
+  for (std::size_t i = 0; i < hundred.size(); ++i) hundred[i] = static_cast<std::uint8_t>(i);
+  MemoryRegion mem(bin);
+  {
+    nvs::Storage s(mem);
+    EXPECT_TRUE(s.problems().empty());
+    EXPECT_EQ(s.get("ns", "b"), nvs::Value::blob(hundred));
+    EXPECT_EQ(s.get("ns", "t"), nvs::Value::u8(7));
+  }
+  EXPECT_EQ(mem.bytes(), bin);
+  EXPECT_EQ(generate_nvs(dump_nvs_csv(bin), ".", 0x3000), bin);
+
+  MemoryRegion blank(0x3000);
+  nvs::Storage w(blank);
+  ASSERT_EQ(w.set("ns", "s", nvs::Value::str(std::string(3935, 'a'))), nvs::Error::None);
+  ASSERT_EQ(w.set("ns", "b", nvs::Value::blob(hundred)), nvs::Error::None);
+  ASSERT_EQ(w.set("ns", "t", nvs::Value::u8(7)), nvs::Error::None);
+  EXPECT_EQ(blank.bytes(), bin);
+  // A rewrite (chunkStart 128) erases the old chunks, the zero-length one included.
+  ASSERT_EQ(w.set("ns", "b", nvs::Value::blob({1, 2, 3})), nvs::Error::None);
+  EXPECT_EQ(nvs::Storage(blank, true).get("ns", "b"), nvs::Value::blob({1, 2, 3}));
+  EXPECT_EQ(blank.bytes()[0x3F], 0xF2);  // bitmap of page 0 entries 124..125: written, erased
+}
+
+// The other side of the boundary: nvs_partition_gen.py (write_varlen_data) raises PageFullError
+// for a string when entry_num + span >= 126, so a string that would end exactly on entry 125
+// goes to a new page and leaves the end of its page empty. Here ns is entry 0, a entry 1, and s
+// (span 124) would take entries 2..125: it is written at page 1 entry 0 (offset 0x1040) instead.
+TEST(NvsCsv, StringEndingOnAPagesLastEntryStartsANewPage) {
+  const Bytes bin = generate_nvs(
+      "key,type,encoding,value\nns,namespace,,\na,data,u8,1\ns,data,string," + std::string(3935, 'a') + "\n", ".", 0x3000);
+  EXPECT_EQ(slice(bin, 0x0000, 4), (Bytes{0xFC, 0xFF, 0xFF, 0xFF}));  // page 0 FULL
+  EXPECT_EQ(slice(bin, 0x0020, 2), (Bytes{0xFA, 0xFF}));              // entries 0..1 written
+  EXPECT_EQ(slice(bin, 0x0080, 32), Bytes(32, 0xFF));                 // entry 2 left empty
+  EXPECT_EQ(slice(bin, 0x1000, 4), (Bytes{0xFE, 0xFF, 0xFF, 0xFF}));  // page 1 ACTIVE
+  EXPECT_EQ(slice(bin, 0x1040, 32),
+            (Bytes{0x01, 0x21, 0x7C, 0xFF, 0xF8, 0xE8, 0x0D, 0x5D, 's',  0,    0,    0,    0,    0,    0,    0,
+                   0,    0,    0,    0,    0,    0,    0,    0,    0x60, 0x0F, 0xFF, 0xFF, 0x53, 0xCD, 0x9A, 0x36}));
+  Bytes bitmap(32, 0xAA);  // entries 0..123 written
+  bitmap[31] = 0xFF;
+  EXPECT_EQ(slice(bin, 0x1020, 32), bitmap);
+  MemoryRegion mem(bin);
+  EXPECT_EQ(nvs::Storage(mem, true).get("ns", "s"), nvs::Value::str(std::string(3935, 'a')));
+}
+
 void expect_error(const std::string& csv, const std::string& fragment, std::size_t size = 0x3000) {
   try {
     generate_nvs(csv, ESPAT_VECTORS_DIR "/nvs", size, "in.csv");

@@ -423,6 +423,20 @@ TEST(NvsBasics, EmptyStringAndBlob) {
             (Bytes{0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}));
 }
 
+// Like the generator, a string that would end on a page's last entry starts a new page; when
+// no page can be had (only the reserve is blank and collecting frees too little) it still takes
+// those last entries rather than fail.
+TEST(NvsBasics, StringEndingOnThePagesLastEntry) {
+  MemoryRegion mem(3 * 4096);
+  nvs::Storage s(mem);
+  for (int i = 0; i < 125 + 124; ++i)  // page 0: ns + 125 keys, FULL; page 1: entries 0..123
+    ASSERT_EQ(s.set("ns", "k" + std::to_string(i), Value::u8(1)), Error::None);
+  ASSERT_EQ(s.set("ns", "s", Value::str("two entries")), Error::None);
+  const std::size_t entry124 = 4096 + 64 + 124 * 32;
+  EXPECT_EQ(mem.bytes()[entry124 + 1], 0x21);
+  EXPECT_EQ(nvs::Storage(mem, true).get("ns", "s"), str_of("two entries"));
+}
+
 TEST(NvsBasics, IntegersReadBackInTheirWidth) {
   MemoryRegion mem(3 * 4096);
   nvs::Storage s(mem);
