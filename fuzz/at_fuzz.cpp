@@ -3,7 +3,8 @@
 // a fuzzer-chosen line limit; every complete command line then goes through parse_params,
 // check and parse_and_check against a few schemas shaped like real commands. Besides memory
 // errors (ASan/UBSan), it traps on:
-//   - a framer result that differs from a one-pass reference framer (chunking must not matter),
+//   - a framer result (events, edited lines, echo) that differs from a one-pass reference framer
+//     (chunking must not matter),
 //   - a Line event that holds '\n' or more than max_line - 2 bytes (254 at the default 256),
 //   - a framer that buffers more than its limit, or consumes bytes it was not given,
 //   - a quoted, escaped string that does not parse back to the same bytes,
@@ -25,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -214,26 +216,56 @@ void fuzz_params(std::string_view text) {
 // ---- the framer ------------------------------------------------------------------------------
 struct Event {
   LineFramer::Event kind;
-  std::string line, raw;
+  std::string line, echo;
   bool operator==(const Event&) const = default;
 };
 
-// One pass over the whole input, written from the rules in framer.hpp: a segment ending in LF
-// is TooLong when the bytes before the LF reach max_line - 1 (so a line is at most max_line - 2
-// bytes plus CR-LF), NoTerminator when they do not end in CR, else a Line.
-std::vector<Event> reference_frame(std::string_view in, std::size_t max_line, std::string& rest) {
+// One line's bytes (no LF) as the rules in framer.hpp edit them: a byte is kept and echoed;
+// Backspace or DEL removes the last kept byte and echoes "\b \b", and with nothing to remove
+// does nothing; once max_line bytes are kept (more than 254 + CR at the default) the line is
+// lost: the bytes after that are still echoed, but not kept, and nothing is left to erase.
+struct Edited {
+  std::string text, echo;
+  bool lost = false;
+};
+Edited edit(std::string_view seg, std::size_t max_line) {
+  Edited ed;
+  for (char c : seg) {
+    if (c == '\b' || c == '\x7f') {
+      if (!ed.lost && !ed.text.empty()) {
+        ed.text.pop_back();
+        ed.echo += "\b \b";
+      }
+      continue;
+    }
+    ed.echo.push_back(c);
+    if (ed.lost) continue;
+    ed.text.push_back(c);
+    if (ed.text.size() >= max_line) {
+      ed.lost = true;
+      ed.text.clear();
+    }
+  }
+  return ed;
+}
+
+// One pass over the whole input: a segment ending in LF is TooLong when its line was lost,
+// NoTerminator when the kept bytes do not end in CR, else a Line; each carries its whole echo
+// with the LF. rest: what follows the last LF, edited.
+std::vector<Event> reference_frame(std::string_view in, std::size_t max_line, Edited& rest) {
   std::vector<Event> out;
   std::size_t start = 0;
   for (;;) {
     std::size_t lf = in.find('\n', start);
     if (lf == std::string_view::npos) break;
-    std::string_view seg = in.substr(start, lf - start);
-    if (seg.size() >= max_line) out.push_back({LineFramer::Event::TooLong, "", "\n"});
-    else if (seg.empty() || seg.back() != '\r') out.push_back({LineFramer::Event::NoTerminator, "", std::string(seg) + "\n"});
-    else out.push_back({LineFramer::Event::Line, std::string(seg.substr(0, seg.size() - 1)), std::string(seg) + "\n"});
+    Edited ed = edit(in.substr(start, lf - start), max_line);
+    ed.echo.push_back('\n');
+    if (ed.lost) out.push_back({LineFramer::Event::TooLong, "", ed.echo});
+    else if (ed.text.empty() || ed.text.back() != '\r') out.push_back({LineFramer::Event::NoTerminator, "", ed.echo});
+    else out.push_back({LineFramer::Event::Line, ed.text.substr(0, ed.text.size() - 1), ed.echo});
     start = lf + 1;
   }
-  rest = std::string(in.substr(start));
+  rest = edit(in.substr(start), max_line);
   return out;
 }
 
@@ -260,8 +292,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   LineFramer framer(max_line);
   std::vector<Event> events;
-  const LineFramer::Sink sink = [&](LineFramer::Event e, const std::string& line, const std::string& raw) {
-    events.push_back({e, line, raw});
+  // Echo events (the echo of a line not ended yet) are folded into the line event that follows,
+  // so that chunking cannot change the result; those after the last LF collect in tail_echo.
+  std::string tail_echo;
+  const LineFramer::Sink sink = [&](LineFramer::Event e, const std::string& line, const std::string& echo) {
+    CHECK(echo.find('\n') == (e == LineFramer::Event::Echo ? std::string::npos : echo.size() - 1));
+    if (e == LineFramer::Event::Echo) {
+      CHECK(!echo.empty());
+      tail_echo += echo;
+      return;
+    }
+    events.push_back({e, line, std::exchange(tail_echo, {}) + echo});
   };
 
   std::size_t pos = 0;
@@ -271,6 +312,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool stop = (r >> 16) & 1;  // sometimes stop after one event, as before data input
     std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(in.data()) + pos, want);
     const std::size_t before = events.size();
+    const std::size_t tail_before = tail_echo.size();
     const std::size_t used = framer.feed(bytes, sink, stop);
     CHECK(used <= want);
     CHECK(used > 0);  // at least one byte is always consumed
@@ -279,6 +321,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       CHECK(events.size() - before <= 1);
       if (used < want) CHECK(events.size() - before == 1 && in[pos + used - 1] == '\n');
     }
+    // A call that ends no line echoes at most 3 bytes (an erasure) per byte it was given.
+    if (events.size() == before) CHECK(tail_echo.size() - tail_before <= 3 * used);
     pos += used;
     // The buffer bound: never more than the limit (254 + CR at the default).
     CHECK(framer.buf_.size() <= max_line - 1);
@@ -286,22 +330,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (framer.overflow_) CHECK(framer.buf_.empty());
   }
 
-  std::string rest;
+  Edited rest;
   const std::vector<Event> expected = reference_frame(in, max_line, rest);
   CHECK(events == expected);
-  CHECK(framer.pending() == (!rest.empty()));
+  CHECK(tail_echo == rest.echo);
+  CHECK(framer.pending() == (!rest.text.empty() || rest.lost));
 
   for (const Event& e : events) {
     if (e.kind != LineFramer::Event::Line) continue;
     CHECK(e.line.find('\n') == std::string::npos);
     CHECK(e.line.size() <= max_line - 2);
     if (max_line == 256) CHECK(e.line.size() <= 254);
-    CHECK(e.raw == e.line + "\r\n");
+    CHECK(e.echo.ends_with('\n'));  // not always "\r\n": "AT\r\r\b \b\n" is the line "AT"
+    // Without an erasure the echo is the line as received.
+    if (e.echo.find('\b') == std::string::npos) CHECK(e.echo == e.line + "\r\n");
     const std::size_t eq = e.line.find('=');
     fuzz_params(eq == std::string::npos ? std::string_view(e.line) : std::string_view(e.line).substr(eq + 1));
   }
   // The bytes after the last LF, as the parser would see them on a longer line.
-  if (rest.size() <= 4096) fuzz_params(rest);
+  const std::string_view after_lf = in.substr(in.rfind('\n') == std::string_view::npos ? 0 : in.rfind('\n') + 1);
+  if (after_lf.size() <= 4096) fuzz_params(after_lf);
 
   framer.reset();
   CHECK(!framer.pending());

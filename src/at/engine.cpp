@@ -104,16 +104,17 @@ void Engine::on_input(std::span<const std::uint8_t> bytes) {
 
 void Engine::frame(std::span<const std::uint8_t> bytes) {
   while (!bytes.empty()) {
-    std::size_t used = framer_.feed(bytes, [this](LineFramer::Event ev, const std::string& line, const std::string& raw) {
+    std::size_t used = framer_.feed(bytes, [this](LineFramer::Event ev, const std::string& line, const std::string& echo) {
+      // Echo as received, so a person typing sees each byte; a line that came in one chunk
+      // still goes out in one write, before its answer.
+      if (echo_) write_unfiltered(echo);
       switch (ev) {
+        case LineFramer::Event::Echo:
+          break;
         case LineFramer::Event::Line:
-          if (echo_) write_unfiltered(raw);
-          handle_line(line, raw);
+          handle_line(line);
           break;
         case LineFramer::Event::NoTerminator:
-          if (echo_) write_unfiltered(raw);
-          write_error(ErrCode::make(Sub::NoTerminator));
-          break;
         case LineFramer::Event::TooLong:
           write_error(ErrCode::make(Sub::NoTerminator));
           break;
@@ -129,7 +130,7 @@ void Engine::frame(std::span<const std::uint8_t> bytes) {
   }
 }
 
-void Engine::handle_line(const std::string& line, const std::string&) {
+void Engine::handle_line(const std::string& line) {
   if (line.size() < 2 || line[0] != 'A' || line[1] != 'T')
     return write_error(ErrCode::make(Sub::NoAt));  // "at", "At", "aT" or no prefix (3.1.24)
   std::string_view rest = std::string_view(line).substr(2);

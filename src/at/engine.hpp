@@ -68,7 +68,7 @@ class Engine {
  private:
   enum class Mode { Command, Data, Passthrough };
   void frame(std::span<const std::uint8_t> bytes);
-  void handle_line(const std::string& line, const std::string& raw);
+  void handle_line(const std::string& line);
   void dispatch(const Registry::Entry& entry, std::string name, Form form, std::string_view params);
   void finish(Result r, std::vector<std::function<void()>> after);
   void write_busy();

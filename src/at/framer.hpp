@@ -1,5 +1,7 @@
 // Splits the AT port's input into command lines (spec 3.15): a line ends with CR-LF and is at
-// most 256 bytes including the terminator. Pure and allocation-bounded: fuzzed.
+// most 256 bytes including the terminator. It also says what to echo for each byte, as the
+// firmware echoes bytes as they arrive (README "Where the guide is silent"). Pure and
+// allocation-bounded: fuzzed.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,14 +13,19 @@ namespace espat::at {
 
 class LineFramer {
  public:
-  enum class Event { Line, NoTerminator, TooLong };
-  // line: the bytes without the CR-LF (for Line); raw: the bytes received, or just "\n" for
-  // TooLong (the overflowing bytes are not kept).
-  using Sink = std::function<void(Event, const std::string& line, const std::string& raw)>;
+  // Echo: no line ended, but the bytes fed so far have an echo (sent at the end of a feed call).
+  // Line, NoTerminator, TooLong: an LF ended a line.
+  enum class Event { Echo, Line, NoTerminator, TooLong };
+  // line: the edited bytes without the CR-LF (Line only). echo: what to echo for the bytes
+  // consumed since the previous event, this event's LF included. Each byte echoes as itself,
+  // except Backspace (0x08) and DEL (0x7f): they erase the line's last byte and echo "\b \b",
+  // or, with nothing to erase, do nothing and echo nothing.
+  using Sink = std::function<void(Event, const std::string& line, const std::string& echo)>;
 
   explicit LineFramer(std::size_t max_line = 256) { set_max_line(max_line); }
-  // Feeds bytes; returns how many were consumed. Stops after one event when stop_after_event
-  // is set, so the caller can switch mode (e.g. to data input) before the rest is framed.
+  // Feeds bytes; returns how many were consumed. Stops after one line event when
+  // stop_after_event is set, so the caller can switch mode (e.g. to data input) before the rest
+  // is framed. The echo held back is at most what this call was given (x3 for erasures).
   std::size_t feed(std::span<const std::uint8_t> bytes, const Sink& sink, bool stop_after_event = false);
   void reset() { buf_.clear(); overflow_ = false; }
   bool pending() const { return !buf_.empty() || overflow_; }

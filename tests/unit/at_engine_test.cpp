@@ -70,6 +70,65 @@ TEST_F(Fixture, EchoAndResult) {
   EXPECT_EQ(take(), "AT?\r\nERR CODE:0x010c0000\r\n\r\nERROR\r\n");
 }
 
+// Echo as received (README "Where the guide is silent"; esp-at issues #101, #502).
+TEST_F(Fixture, EchoByteByByte) {
+  for (char c : std::string("AT\r")) {
+    input(std::string(1, c));
+    EXPECT_EQ(take(), std::string(1, c));
+  }
+  input("\n");
+  EXPECT_EQ(take(), "\n\r\nOK\r\n");
+}
+
+TEST_F(Fixture, BackspaceAtLineStartEchoesNothing) {
+  input("\b");
+  input("\x7f");
+  EXPECT_EQ(take(), "");
+  input("AT\r\n");
+  EXPECT_EQ(take(), "AT\r\n\r\nOK\r\n");
+}
+
+TEST_F(Fixture, BackspaceMidLineErasesTheLastByte) {
+  input("ATZ");
+  EXPECT_EQ(take(), "ATZ");
+  input("\b");
+  EXPECT_EQ(take(), "\b \b");
+  input("\r\n");  // the line is "AT"
+  EXPECT_EQ(take(), "\r\n\r\nOK\r\n");
+  input("ATZZ\x7f\x7f\r\n");  // in one chunk: one write
+  EXPECT_EQ(take(), "ATZZ\b \b\b \b\r\n\r\nOK\r\n");
+}
+
+TEST_F(Fixture, EchoOffStillEdits) {
+  engine->set_echo(false);
+  input("A");
+  input("TZ");
+  input("\b");
+  EXPECT_EQ(take(), "");
+  input("\r\n");
+  EXPECT_EQ(take(), "\r\nOK\r\n");
+}
+
+TEST_F(Fixture, NoEchoWhileBusyOrInData) {
+  input("AT+SLOW\r\n");
+  EXPECT_EQ(take(), "AT+SLOW\r\n");
+  input("AT");  // while the command runs: busy, no echo
+  EXPECT_EQ(take(), "\r\nbusy p...\r\n");
+  settle(150ms);
+  EXPECT_EQ(take(), "\r\nOK\r\n");
+  input("AT+DATA=3\r\n");
+  EXPECT_EQ(take(), "AT+DATA=3\r\n\r\nOK\r\n\r\n>");
+  input("a\bc");  // data after '>' is neither echoed nor edited
+  settle(10ms);
+  EXPECT_EQ(take(), "+DATA:a\bc\r\n\r\nOK\r\n");
+}
+
+TEST_F(Fixture, TooLongLineIsEchoedThenRefused) {
+  const std::string line = "AT+" + std::string(300, 'X') + "\r\n";
+  input(line);
+  EXPECT_EQ(take(), line + "\r\nERROR\r\n");
+}
+
 TEST_F(Fixture, BusyWhileACommandRuns) {
   engine->set_echo(false);
   input("AT+SLOW\r\n");
