@@ -12,7 +12,10 @@
 #include <fmt/core.h>
 
 #include "flash/factory_build.hpp"
+#include "flash/image.hpp"
+#include "flash/image_file.hpp"
 #include "flash/image_info.hpp"
+#include "flash/overlay.hpp"
 #include "flash/image_split.hpp"
 #include "flash/partition_csv.hpp"
 
@@ -157,6 +160,28 @@ CLI::App* add_image_command(CLI::App& app) {
         if (f.file_name != "download.config")
           fmt::print("0x{:06x} {:>8} {}{}\n", f.offset, f.bytes.size(), (fs::path(o->dir) / f.file_name).string(),
                      f.in_config ? "" : " (not in download.config: the files listed there hold its bytes)");
+    }));
+  }
+  {
+    struct O {
+      std::string overlay, base, out;
+    };
+    auto o = std::make_shared<O>();
+    auto* c = image->add_subcommand(
+        "export", "A fleet module's flash (a .overlay of espat run --flash-overlays) as a plain image: its base "
+                  "image with the sectors the module wrote.");
+    c->add_option("OVERLAY", o->overlay, "The module's overlay file")->required();
+    c->add_option("--base", o->base, "Base image (default: the one the overlay names)");
+    c->add_option("-o,--output", o->out, "Output image")->required();
+    c->callback(guarded("export", [o] {
+      if (!fs::exists(o->overlay)) throw std::runtime_error(o->overlay + ": no such overlay");
+      const std::string base_path = o->base.empty() ? OverlayRegion::base_path_of(o->overlay) : o->base;
+      auto base = std::make_shared<FileRegion>(base_path, FileRegion::Access::ReadOnly);
+      OverlayRegion overlay(o->overlay, base, base_path);
+      validate_image(overlay, o->overlay);
+      write_output_file(o->out, overlay.read(0, overlay.size()));
+      fmt::print("{}: {} of {} sectors from {}, the rest from {}\n", o->out, overlay.sectors_written(),
+                 overlay.size() / kSectorSize, o->overlay, base_path);
     }));
   }
   return image;

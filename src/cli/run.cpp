@@ -85,7 +85,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
                   "Run N modules sharing one world, module k on the AT port and flash file "
                   "derived from --pty/--tcp and --flash (see README \"Several modules\")")
       ->type_name("N")
-      ->check(CLI::Range(1, 60000));
+      ->check(CLI::Range(1, 49152));  // softAP networks 127.64.0.0 to 127.255.255.0
   run->add_flag("--flash-overlays", o.flash_overlays,
                 "The --flash image is a base shared by every module and never written; module k "
                 "keeps only the sectors it writes in <flash stem>-<k>.overlay (see README \"Fleets\")");

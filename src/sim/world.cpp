@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_set>
 
 namespace espat::sim {
 
@@ -166,10 +167,13 @@ std::optional<Lease> World::join_foreign(std::string_view ap_id, const Mac& mac,
 std::optional<Lease> World::lease_for(Ap& ap, const Mac& mac) {
   if (ap.owner) return ap.owner->next_lease(mac);
   const auto& n = ap.net;
+  // The addresses taken, gathered once: a fleet of thousands joins one AP (README "Fleets").
+  std::unordered_set<std::uint32_t> taken;
+  for (const auto& a : assoc_)
+    if (a.ap_id == ap.id) taken.insert(a.lease.ip.v);
   for (std::uint32_t host = n.pool_first; host <= n.pool_last; ++host) {
     Ipv4 ip = n.subnet.host(host);
-    bool taken = std::any_of(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.ap_id == ap.id && a.lease.ip == ip; });
-    if (!taken) return Lease{ip, n.gateway, n.subnet.mask, n.dns, n.lease_minutes};
+    if (!taken.contains(ip.v)) return Lease{ip, n.gateway, n.subnet.mask, n.dns, n.lease_minutes};
   }
   return std::nullopt;
 }

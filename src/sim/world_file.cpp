@@ -134,7 +134,7 @@ struct Reader {
     ap.hidden = boolean(t, "hidden").value_or(false);
     ap.up = boolean(t, "up").value_or(true);
     ap.pmf = int(integer(t, "pmf", 0, 3).value_or(ap.security == Security::Wpa3Psk ? 3 : 1));
-    ap.max_stations = int(integer(t, "max_stations", 1, 255).value_or(10));
+    ap.max_stations = int(integer(t, "max_stations", 1, 65535).value_or(10));
     ap.net.subnet = parsed<Subnet>(t, "subnet", Subnet::parse, "a subnet like \"127.10.1.0/24\"")
                         .value_or(default_subnet(index));
     ap.net.gateway = parsed<Ipv4>(t, "gateway", Ipv4::parse, "an IPv4 address").value_or(ap.net.subnet.host(1));
