@@ -105,16 +105,17 @@ Stats round_trips(int fd, const std::string& cmd, const std::string& reply, int 
   std::sort(us.begin(), us.end());
   return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)]};
 }
-}  // namespace
 
-int main(int argc, char** argv) {
-  std::string espat = argc > 1 ? argv[1] : "build/espat";
-  int rounds = argc > 2 ? std::stoi(argv[2]) : 2000;
-  fs::path dir = fs::temp_directory_path() / ("espat-bench-" + std::to_string(getpid()));
-  fs::create_directories(dir);
+// One run's figures; NaN where a figure has no baseline.
+struct Figures {
+  double boot_new_ms, boot_existing_ms, at_median_us, at_p99_us, query_median_us, bulk_mib_s;
+  double base_at_median_us, base_at_p99_us, base_bulk_mib_s;
+};
+
+Figures measure(const std::string& espat, const fs::path& dir, int rounds) {
+  Figures f{};
   std::string flash = (dir / "flash.bin").string();
-  signal(SIGPIPE, SIG_IGN);
-
+  fs::remove(flash);
   // Start-up: first run creates the image, second opens it.
   double boot_ms[2];
   for (int i = 0; i < 2; ++i) {
@@ -125,6 +126,8 @@ int main(int argc, char** argv) {
     if (!read_until(m.master, "\r\nready\r\n", buf)) throw std::runtime_error("no ready");
     boot_ms[i] = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   }
+  f.boot_new_ms = boot_ms[0];
+  f.boot_existing_ms = boot_ms[1];
 
   Child m;
   spawn(m, {espat, "run", "--flash", flash, "--serial", "{slave}", "--boot-ms", "0"});
@@ -134,6 +137,9 @@ int main(int argc, char** argv) {
   read_until(m.master, "OK\r\n", buf);
   Stats at = round_trips(m.master, "AT\r\n", "\r\nOK\r\n", rounds);
   Stats query = round_trips(m.master, "AT+UART_DEF?\r\n", "\r\nOK\r\n", rounds);
+  f.at_median_us = at.median_us;
+  f.at_p99_us = at.p99_us;
+  f.query_median_us = query.median_us;
   // Bulk: read the 576 KiB fatfs partition in 8 KiB pieces.
   auto t0 = Clock::now();
   std::size_t bytes = 0;
@@ -143,12 +149,14 @@ int main(int argc, char** argv) {
     if (!read_until(m.master, "\r\nOK\r\n", b)) throw std::runtime_error("sysflash read");
     bytes += 8192;
   }
-  double bulk_mib_s = double(bytes) / (1 << 20) / std::chrono::duration<double>(Clock::now() - t0).count();
+  f.bulk_mib_s = double(bytes) / (1 << 20) / std::chrono::duration<double>(Clock::now() - t0).count();
 
   // Baseline: cat echoing on a pty, the same sizes.
   Child c;
   spawn(c, {"cat"});
   Stats base = round_trips(c.master, "AT\r\n", "AT\r\n", rounds);
+  f.base_at_median_us = base.median_us;
+  f.base_at_p99_us = base.p99_us;
   auto t1 = Clock::now();
   std::string chunk(8192, 'x');
   for (std::size_t off = 0; off < 0x90000; off += 8192) {
@@ -161,15 +169,49 @@ int main(int argc, char** argv) {
       b += more;
     }
   }
-  double base_mib_s = double(0x90000) / (1 << 20) / std::chrono::duration<double>(Clock::now() - t1).count();
+  f.base_bulk_mib_s = double(0x90000) / (1 << 20) / std::chrono::duration<double>(Clock::now() - t1).count();
+  return f;
+}
 
-  std::printf("%-34s %14s %14s\n", "figure", "espat", "baseline(cat)");
-  std::printf("%-34s %14.1f %14s\n", "start-up to ready, new image (ms)", boot_ms[0], "-");
-  std::printf("%-34s %14.1f %14s\n", "start-up to ready, existing (ms)", boot_ms[1], "-");
-  std::printf("%-34s %14.1f %14.1f\n", "AT round trip median (us)", at.median_us, base.median_us);
-  std::printf("%-34s %14.1f %14.1f\n", "AT round trip p99 (us)", at.p99_us, base.p99_us);
-  std::printf("%-34s %14.1f %14s\n", "AT+UART_DEF? round trip median (us)", query.median_us, "-");
-  std::printf("%-34s %14.1f %14.1f\n", "bulk read over the port (MiB/s)", bulk_mib_s, base_mib_s);
+// "min median max" of one figure over the runs.
+std::string spread(std::vector<Figures>& runs, double Figures::*field) {
+  std::vector<double> v;
+  for (auto& r : runs) v.push_back(r.*field);
+  std::sort(v.begin(), v.end());
+  char out[64];
+  std::snprintf(out, sizeof out, "%8.1f %8.1f %8.1f", v.front(), v[v.size() / 2], v.back());
+  return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string espat = argc > 1 ? argv[1] : "build/espat";
+  int rounds = argc > 2 ? std::stoi(argv[2]) : 2000;
+  int repeat = argc > 3 ? std::stoi(argv[3]) : 5;
+  fs::path dir = fs::temp_directory_path() / ("espat-bench-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  signal(SIGPIPE, SIG_IGN);
+  std::vector<Figures> runs;
+  for (int i = 0; i < repeat; ++i) runs.push_back(measure(espat, dir, rounds));
+
+  std::printf("%d runs of %d round trips each: min median max\n", repeat, rounds);
+  std::printf("%-36s %-26s %-26s %s\n", "figure", "espat", "baseline (cat on a pty)", "ratio of medians");
+  auto row = [&](const char* name, double Figures::*mine, double Figures::*base) {
+    std::vector<double> a, b;
+    for (auto& r : runs) a.push_back(r.*mine);
+    std::sort(a.begin(), a.end());
+    if (!base) return std::printf("%-36s %-26s %-26s\n", name, spread(runs, mine).c_str(), "-"), void();
+    for (auto& r : runs) b.push_back(r.*base);
+    std::sort(b.begin(), b.end());
+    std::printf("%-36s %-26s %-26s %.2f\n", name, spread(runs, mine).c_str(), spread(runs, base).c_str(),
+                a[a.size() / 2] / b[b.size() / 2]);
+  };
+  row("start-up to ready, new image (ms)", &Figures::boot_new_ms, nullptr);
+  row("start-up to ready, existing (ms)", &Figures::boot_existing_ms, nullptr);
+  row("AT round trip median (us)", &Figures::at_median_us, &Figures::base_at_median_us);
+  row("AT round trip p99 (us)", &Figures::at_p99_us, &Figures::base_at_p99_us);
+  row("AT+UART_DEF? round trip median (us)", &Figures::query_median_us, nullptr);
+  row("bulk read over the port (MiB/s)", &Figures::bulk_mib_s, &Figures::base_bulk_mib_s);
   fs::remove_all(dir);
   return 0;
 }
