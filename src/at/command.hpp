@@ -15,6 +15,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include "async/activity.hpp"
 #include "at/error.hpp"
 #include "at/params.hpp"
 
@@ -59,6 +60,9 @@ struct Call {
   Form form;
   Args args;
   Store store = Store::FollowSysstore;
+  // Stopped when the module resets (AT+RST from the control API, power cycle): a long
+  // command's waits end there and its result is never printed.
+  async::StopToken stop = {};
 
   // A response line, e.g. reply("+SYSLOG:1\r\n"). Goes through the message filter.
   void reply(std::string_view bytes);

@@ -1,6 +1,5 @@
 #include "at/engine.hpp"
 
-#include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/post.hpp>
@@ -24,7 +23,11 @@ const char* result_bytes(Result::Kind k) {
 }  // namespace
 
 void Call::reply(std::string_view bytes) { engine.write(std::string(bytes)); }
-asio::awaitable<std::string> Call::read_data(std::size_t n) { return engine.read_data(n); }
+asio::awaitable<std::string> Call::read_data(std::size_t n) {
+  std::string data = co_await engine.read_data(n);
+  stop.throw_if_requested();  // a reset cut the data short: nothing is sent
+  co_return data;
+}
 
 struct Engine::DataWait {
   explicit DataWait(asio::io_context& io) : timer(io, asio::steady_timer::time_point::max()) {}
@@ -34,9 +37,9 @@ struct Engine::DataWait {
 };
 
 Engine::Engine(asio::io_context& io, const Registry& registry, Host& host, Output out)
-    : io_(io), registry_(registry), host_(host), out_(std::move(out)), pt_flush_timer_(io), pt_plus_timer_(io) {}
+    : io_(io), registry_(registry), host_(host), out_(std::move(out)), command_(io), pt_flush_(io), pt_plus_(io) {}
 
-Engine::~Engine() { *alive_ = false; }
+Engine::~Engine() = default;
 
 void Engine::write(std::string msg) {
   msg = filter_.apply(std::move(msg));
@@ -65,6 +68,8 @@ void Engine::write_busy() {
 }
 
 void Engine::reset() {
+  command_.stop();  // a reset ends the running command: its result is never printed
+  busy_ = false;
   framer_.reset();
   filter_ = MessageFilter();
   mode_ = Mode::Command;
@@ -72,9 +77,9 @@ void Engine::reset() {
   syslog_ = false;
   pending_.clear();
   pt_buf_.clear();
-  pt_plus_ = 0;
-  pt_flush_timer_.cancel();
-  pt_plus_timer_.cancel();
+  pt_pluses_ = 0;
+  pt_flush_.stop();
+  pt_plus_.stop();
   if (data_wait_) data_wait_->timer.cancel();
   data_wait_.reset();
 }
@@ -164,30 +169,35 @@ void Engine::dispatch(const Registry::Entry& entry, std::string name, Form form,
   if (const Needs needs = cmd.needs_of(form); needs && entry.family->check)
     if (auto e = entry.family->check(host_, needs)) return write_error(*e);
   busy_ = true;
-  auto call = std::make_shared<Call>(Call{*this, host_, std::move(name), form, std::move(args), entry.store, {}});
-  auto alive = alive_;
-  asio::co_spawn(io_, [h, call]() -> asio::awaitable<Result> { co_return co_await (*h)(*call); },
-                 [this, call, alive](std::exception_ptr ep, Result r) {
-                   if (!*alive) return;
-                   if (ep) r = Result::error();  // a handler bug must not kill the module
-                   finish(r, std::move(call->after));
-                 });
+  auto call = std::make_shared<Call>(Call{*this, host_, std::move(name), form, std::move(args), entry.store, {}, {}});
+  command_.start(
+      [this, h, call](async::StopToken stop) -> asio::awaitable<void> {
+        call->stop = stop;
+        Result r;
+        try {
+          r = co_await (*h)(*call);
+        } catch (const async::Stopped&) {
+          throw;
+        } catch (const std::exception&) {
+          r = Result::error();  // a handler bug must not kill the module
+        }
+        stop.throw_if_requested();
+        finish(r, std::move(call->after));
+        if (pending_.empty() || mode_ != Mode::Command || busy_) co_return;
+        // Input that came with the finished command's line: framed now, after the result.
+        co_await asio::post(io_, asio::use_awaitable);
+        stop.throw_if_requested();
+        if (busy_ || pending_.empty()) co_return;
+        std::string p = std::move(pending_);
+        pending_.clear();
+        on_input({reinterpret_cast<const std::uint8_t*>(p.data()), p.size()});
+      });
 }
 
 void Engine::finish(Result r, std::vector<std::function<void()>> after) {
   write_result(r);
   busy_ = false;
   for (auto& a : after) a();
-  if (!pending_.empty() && mode_ == Mode::Command && !busy_) {
-    // Input that came with the finished command's line: frame it now, after the result.
-    auto alive = alive_;
-    asio::post(io_, [this, alive] {
-      if (!*alive || busy_ || pending_.empty()) return;
-      std::string p = std::move(pending_);
-      pending_.clear();
-      on_input({reinterpret_cast<const std::uint8_t*>(p.data()), p.size()});
-    });
-  }
 }
 
 asio::awaitable<std::string> Engine::read_data(std::size_t n) {
@@ -216,7 +226,7 @@ asio::awaitable<std::string> Engine::read_data(std::size_t n) {
 void Engine::enter_passthrough(Passthrough p) {
   pt_ = std::move(p);
   pt_buf_.clear();
-  pt_plus_ = 0;
+  pt_pluses_ = 0;
   pt_last_input_ = std::chrono::steady_clock::now();
   mode_ = Mode::Passthrough;
 }
@@ -224,9 +234,9 @@ void Engine::enter_passthrough(Passthrough p) {
 void Engine::exit_passthrough() {
   if (mode_ != Mode::Passthrough) return;
   passthrough_flush(true);
-  pt_flush_timer_.cancel();
-  pt_plus_timer_.cancel();
-  pt_plus_ = 0;
+  pt_flush_.stop();
+  pt_plus_.stop();
+  pt_pluses_ = 0;
   mode_ = Mode::Command;
 }
 
@@ -234,41 +244,40 @@ void Engine::passthrough_input(std::span<const std::uint8_t> bytes) {
   const auto now = std::chrono::steady_clock::now();
   const bool silent_before = now - pt_last_input_ >= kPlusGuard;
   pt_last_input_ = now;
-  pt_plus_timer_.cancel();
+  pt_plus_.stop();
   auto take_as_data = [this](char c) {
     if (pt_buf_.size() < pt_.buffer) pt_buf_.push_back(c);  // a full buffer drops input
   };
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const char c = char(bytes[i]);
     // A '+' may start "+++" only after the guard silence, and the three must come close.
-    bool continues = pt_plus_ > 0 && pt_plus_ < 3 && (i > 0 || !silent_before);
-    bool starts = pt_plus_ == 0 && i == 0 && silent_before;
+    bool continues = pt_pluses_ > 0 && pt_pluses_ < 3 && (i > 0 || !silent_before);
+    bool starts = pt_pluses_ == 0 && i == 0 && silent_before;
     if (c == '+' && (continues || starts)) {
-      ++pt_plus_;
+      ++pt_pluses_;
       continue;
     }
-    for (; pt_plus_ > 0; --pt_plus_) take_as_data('+');
+    for (; pt_pluses_ > 0; --pt_pluses_) take_as_data('+');
     if (c == '+' && i == 0 && silent_before) {
-      ++pt_plus_;
+      ++pt_pluses_;
       continue;
     }
     take_as_data(c);
   }
-  if (pt_plus_ > 0) arm_plus_timer();
+  if (pt_pluses_ > 0) arm_plus_timer();
   passthrough_flush(false);
 }
 
 void Engine::arm_plus_timer() {
-  pt_plus_timer_.expires_after(kPlusGuard);
-  auto alive = alive_;
-  pt_plus_timer_.async_wait([this, alive](std::error_code ec) {
-    if (ec || !*alive || mode_ != Mode::Passthrough || pt_plus_ == 0) return;
-    if (pt_plus_ < 3) {  // one or two '+' then silence: they were data
-      pt_buf_.append(std::size_t(pt_plus_), '+');
-      pt_plus_ = 0;
-      return passthrough_flush(false);
+  pt_plus_.start([this](async::StopToken stop) -> asio::awaitable<void> {
+    co_await stop.sleep(io_, kPlusGuard);
+    if (mode_ != Mode::Passthrough || pt_pluses_ == 0) co_return;
+    if (pt_pluses_ < 3) {  // one or two '+' then silence: they were data
+      pt_buf_.append(std::size_t(pt_pluses_), '+');
+      pt_pluses_ = 0;
+      co_return passthrough_flush(false);
     }
-    pt_plus_ = 0;
+    pt_pluses_ = 0;
     auto exited = pt_.exited;
     exit_passthrough();
     if (exited) exited();
@@ -289,12 +298,10 @@ void Engine::passthrough_flush(bool partial) {
   }
   // A partial packet leaves after AT+TRANSINTVL ms (spec 3.1.10); the timer runs from the
   // first byte held, so a steady stream still goes out at least every interval.
-  if (pt_flush_timer_.expiry() > std::chrono::steady_clock::now()) return;
-  pt_flush_timer_.expires_after(pt_.interval);
-  auto alive = alive_;
-  pt_flush_timer_.async_wait([this, alive](std::error_code ec) {
-    if (ec || !*alive || mode_ != Mode::Passthrough) return;
-    passthrough_flush(true);
+  if (pt_flush_.running()) return;
+  pt_flush_.start([this](async::StopToken stop) -> asio::awaitable<void> {
+    co_await stop.sleep(io_, pt_.interval);
+    if (mode_ == Mode::Passthrough) passthrough_flush(true);
   });
 }
 

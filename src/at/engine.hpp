@@ -79,6 +79,7 @@ class Engine {
   asio::io_context& io_;
   const Registry& registry_;
   Host& host_;
+  async::Activity command_;  // the running command; reset() stops it
   Output out_;
   LineFramer framer_;
   MessageFilter filter_;
@@ -93,10 +94,10 @@ class Engine {
   // passthrough
   Passthrough pt_;
   std::string pt_buf_;
-  int pt_plus_ = 0;  // '+' bytes held back as a possible "+++"
+  int pt_pluses_ = 0;  // '+' bytes held back as a possible "+++"
   std::chrono::steady_clock::time_point pt_last_input_{};
-  asio::steady_timer pt_flush_timer_, pt_plus_timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  async::Activity pt_flush_;  // a partial packet leaves after AT+TRANSINTVL
+  async::Activity pt_plus_;   // "+++" needs the guard silence after it
 };
 
 }  // namespace espat::at

@@ -79,7 +79,7 @@ asio::awaitable<Result> cwjeap_set(Ctx& ctx, Call& c) {
   auto& s = w.settings();
   s.station = cfg;
   persist(ctx, c, [&] { return module::save_wifi_station(ctx, s) && module::save_wifi_eap(ctx, s); });
-  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer("jeap_timeout")));
+  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer("jeap_timeout")), c.stop);
   if (error == sim::JoinError::None) co_return Result::ok();
   if (error == sim::JoinError::Timeout) {
     c.reply("+CWJEAP:Timeout\r\n");

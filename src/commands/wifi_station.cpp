@@ -74,7 +74,7 @@ asio::awaitable<Result> cwjap_set(Ctx& ctx, Call& c) {
   s.station = cfg;
   s.reconn_interval = int(a.integer("reconn_interval"));  // shared with AT+CWRECONNCFG
   persist(ctx, c, [&] { return module::save_wifi_station(ctx, s) && module::save_wifi_reconnect(ctx, s); });
-  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer("jap_timeout")));
+  auto error = co_await w.join(cfg, std::chrono::seconds(a.integer("jap_timeout")), c.stop);
   if (error == sim::JoinError::None) co_return Result::ok();
   c.reply(fmt::format("+CWJAP:{}\r\n", int(error)));
   co_return Result::error();
@@ -83,7 +83,7 @@ asio::awaitable<Result> cwjap_set(Ctx& ctx, Call& c) {
 asio::awaitable<Result> cwjap_exec(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
   if (!w.settings().station) co_return Result::error();
-  auto error = co_await w.join(*w.settings().station, std::chrono::seconds(15));
+  auto error = co_await w.join(*w.settings().station, std::chrono::seconds(15), c.stop);
   if (error == sim::JoinError::None) co_return Result::ok();
   c.reply(fmt::format("+CWJAP:{}\r\n", int(error)));
   co_return Result::error();
@@ -111,7 +111,7 @@ asio::awaitable<Result> cwlap(Ctx& ctx, Call& c) {
   const auto& a = c.args;
   std::optional<sim::Mac> mac;
   if (a.has(1)) mac = sim::Mac::parse(a.text(1));
-  auto seen = co_await w.scan(int(a.integer("channel")));
+  auto seen = co_await w.scan(int(a.integer("channel")), c.stop);
   const auto& opt = w.settings().scan;
   std::erase_if(seen, [&](const sim::Ap& ap) {
     return (a.has(0) && ap.ssid != a.text(0)) || (mac && ap.bssid != *mac) || ap.rssi < opt.rssi_filter ||

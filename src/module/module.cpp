@@ -206,8 +206,8 @@ struct Module::Impl final : Context {
   std::unique_ptr<flash::nvs::Storage> nvs_store, mfg_store;
   flash::FactoryParams factory_;
   std::unique_ptr<sim::World> own_world;
-  std::unique_ptr<Wifi> wifi_;
   at::Engine engine_;
+  std::unique_ptr<Wifi> wifi_;  // after the engine: its last reports (a softAP closing) still reach it
   transport::Port* port = nullptr;
   State st;
   asio::steady_timer boot_timer;

@@ -13,6 +13,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "async/activity.hpp"
 #include "sim/world.hpp"
 
 namespace espat::module {
@@ -116,8 +117,9 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
   // ---- station ---------------------------------------------------------------------------
   StationState state() const { return state_; }
   // AT+CWJAP: joins cfg, printing WIFI DISCONNECT / WIFI CONNECTED / WIFI GOT IP as they
-  // happen. Returns the +CWJAP error code, None on success. Cancels any background attempt.
-  asio::awaitable<sim::JoinError> join(StationConfig cfg, std::chrono::seconds timeout);
+  // happen. Returns the +CWJAP error code, None on success. Cancels any background attempt;
+  // `stop` is the command's (a reset ends the join).
+  asio::awaitable<sim::JoinError> join(StationConfig cfg, std::chrono::seconds timeout, async::StopToken stop);
   // AT+CWQAP: leaves the AP (WIFI DISCONNECT if connected) and stops reconnecting.
   void disconnect();
   // The AP the station is associated with, and its lease.
@@ -131,7 +133,7 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
   // The SSID of the AP the station is joined to or trying to join (AT+CWSTATE).
   std::string target_ssid() const;
   // AT+CWLAP: waits for a scan and returns what it saw.
-  asio::awaitable<std::vector<sim::Ap>> scan(int channel);
+  asio::awaitable<std::vector<sim::Ap>> scan(int channel, async::StopToken stop);
 
   // ---- softAP (wifi_softap.cpp) -------------------------------------------------------------
   // Publishes, updates or withdraws this module's AP in the world after a setting changed.
@@ -157,13 +159,13 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
 
  private:
   sim::JoinRequest request(const StationConfig& cfg) const;
-  // One attempt: wait, associate, get an address. Prints the reports. `gen` guards against
-  // a newer attempt or a disconnect that happened while this one waited.
-  asio::awaitable<sim::JoinError> attempt(StationConfig cfg, std::chrono::milliseconds timeout, std::uint64_t gen);
+  // One attempt: wait, associate, get an address. Prints the reports. Ends (async::Stopped)
+  // when its run is stopped by a newer join, a disconnect or a reset while it waits.
+  asio::awaitable<sim::JoinError> attempt(StationConfig cfg, std::chrono::milliseconds timeout, async::StopToken stop);
   // Background joining: auto-connect at boot, after a mode change, and reconnecting after a
   // loss, as AT+CWRECONNCFG says.
   void start_background(bool first_attempt_now);
-  asio::awaitable<void> background(std::uint64_t gen, bool first_attempt_now);
+  asio::awaitable<void> background(async::StopToken stop, bool first_attempt_now);
   void lose_link(bool report);
   void report(std::string_view line);
 
@@ -175,11 +177,10 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
   StationState state_ = StationState::Idle;
   std::optional<Link> link_;
   std::string target_ssid_;
-  std::uint64_t gen_ = 0;  // bumped by every new join, disconnect and stop
-  asio::steady_timer timer_;
+  // The station's background work: auto-connect, reconnecting, a SmartConfig or WPS join.
+  async::Activity station_;
   bool softap_published_ = false;
   std::vector<Client> clients_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
   // ==== provisioning: SmartConfig, WPS, mDNS (wifi_provision.cpp; spec 3.2.22-3.2.25) ========
  public:
@@ -204,9 +205,9 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
  private:
   struct Smart;
   struct Wps;
-  asio::awaitable<void> smart_join(std::shared_ptr<Smart> sc, sim::SmartPhone phone);
-  asio::awaitable<void> wps_join(sim::Ap ap);
-  asio::awaitable<void> wps_walk(std::weak_ptr<Wps> wps);
+  asio::awaitable<void> smart_join(std::shared_ptr<Smart> sc, sim::SmartPhone phone, async::StopToken stop);
+  asio::awaitable<void> wps_join(sim::Ap ap, async::StopToken stop);
+  async::Activity wps_walk_;  // AT+WPS=1 listens for wps_walk_time
   std::weak_ptr<Smart> smart_;  // alive while the world holds the listener (or a join runs)
   std::weak_ptr<Wps> wps_;
   // ==== end of provisioning ====================================================================

@@ -24,8 +24,6 @@ struct Wifi::Smart {
 };
 
 struct Wifi::Wps {
-  explicit Wps(asio::io_context& io, int floor) : timer(io), auth_floor(floor) {}
-  asio::steady_timer timer;  // the walk time; destroyed (cancelled) with the listener
   int auth_floor;
 };
 
@@ -63,7 +61,7 @@ bool Wifi::start_smartconfig(int type, int auth_floor, std::string v2_key) {
     if (!hears(sc->type, sc->key, phone)) return;
     // One phone's credentials end the listening; the join keeps sc alive until it is done.
     world_.stop_smartconfig(*this);
-    asio::co_spawn(io_, smart_join(sc, phone), asio::detached);
+    station_.start([this, sc, phone](async::StopToken stop) { return smart_join(sc, phone, stop); });
   });
   return true;
 }
@@ -73,8 +71,8 @@ void Wifi::stop_smartconfig() {
   world_.stop_smartconfig(*this);
 }
 
-asio::awaitable<void> Wifi::smart_join(std::shared_ptr<Smart> sc, sim::SmartPhone phone) {
-  auto alive = alive_;
+// A restart, a mode change or AT+CWQAP meanwhile stops the run: nothing more is printed.
+asio::awaitable<void> Wifi::smart_join(std::shared_ptr<Smart> sc, sim::SmartPhone phone, async::StopToken stop) {
   report(fmt::format("smartconfig type:{}\r\n", smart_type_name(phone.type)));
   report("Smart get wifi info\r\n");
   report(fmt::format("ssid:{}\r\n", phone.ssid));
@@ -101,19 +99,15 @@ asio::awaitable<void> Wifi::smart_join(std::shared_ptr<Smart> sc, sim::SmartPhon
   save_wifi_station(ctx_, s_);
 
   auto error = sim::JoinError::NotFound;
-  std::uint64_t gen = 0;  // a restart, a mode change or AT+CWQAP meanwhile: nothing to say
+  const bool was = link_.has_value() || state_ == StationState::Connecting;
+  lose_link(true);
   if (!good.empty() || seen.empty()) {
-    gen = gen_ + 1;  // the join's own
-    error = co_await join(cfg, 15s);
+    error = co_await attempt(cfg, 15s, stop);
   } else {
-    disconnect();
-    gen = gen_;
-    asio::steady_timer t(io_);
-    t.expires_after(world_.scan_time);  // a scan that finds no acceptable AP
-    std::error_code ec;
-    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (was) state_ = StationState::Disconnected;
+    co_await stop.sleep(io_, world_.scan_time);  // a scan that finds no acceptable AP
   }
-  if (!*alive || sc->stopped || gen != gen_) co_return;
+  if (sc->stopped) co_return;
   report(error == sim::JoinError::None ? "smartconfig connected wifi\r\n" : "smartconfig connect fail\r\n");
 }
 
@@ -122,7 +116,7 @@ asio::awaitable<void> Wifi::smart_join(std::shared_ptr<Smart> sc, sim::SmartPhon
 bool Wifi::start_wps(int auth_floor) {
   if (!station_on()) return false;
   stop_wps();  // AT+WPS=1 again starts a new walk time
-  auto wps = std::make_shared<Wps>(io_, auth_floor);
+  auto wps = std::make_shared<Wps>(Wps{auth_floor});
   wps_ = wps;
   world_.listen_wps(*this, [this, wps](const sim::Ap& ap) {
     // 3.2.24 notes: no WEP; an enterprise AP has no PSK to hand out; <auth floor>.
@@ -130,39 +124,32 @@ bool Wifi::start_wps(int auth_floor) {
         int(ap.security) < wps->auth_floor)
       return false;
     world_.stop_wps(*this);  // PBC gives one credential, then WPS is over
-    asio::co_spawn(io_, wps_join(ap), asio::detached);
+    wps_walk_.stop();
+    station_.start([this, ap](async::StopToken stop) { return wps_join(ap, stop); });
     return true;
   });
-  asio::co_spawn(io_, wps_walk(wps), asio::detached);
+  // The walk time: then the station stops listening, silently, as the firmware's AT+WPS
+  // prints nothing then.
+  wps_walk_.start([this](async::StopToken stop) -> asio::awaitable<void> {
+    co_await stop.sleep(io_, wps_walk_time);
+    world_.stop_wps(*this);
+  });
   return true;
 }
 
-void Wifi::stop_wps() { world_.stop_wps(*this); }
-
-asio::awaitable<void> Wifi::wps_walk(std::weak_ptr<Wps> weak) {
-  auto alive = alive_;
-  asio::steady_timer* timer = nullptr;
-  if (auto wps = weak.lock()) {
-    timer = &wps->timer;
-    timer->expires_after(wps_walk_time);
-  } else {
-    co_return;
-  }
-  std::error_code ec;
-  co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  // Cancelled: WPS was stopped (the timer went with it). Otherwise the walk time is over and
-  // the station stops listening, silently, as the firmware's AT+WPS prints nothing then.
-  if (ec || !*alive || weak.expired()) co_return;
+void Wifi::stop_wps() {
+  wps_walk_.stop();
   world_.stop_wps(*this);
 }
 
-asio::awaitable<void> Wifi::wps_join(sim::Ap ap) {
+asio::awaitable<void> Wifi::wps_join(sim::Ap ap, async::StopToken stop) {
   StationConfig cfg;
   cfg.ssid = ap.ssid;
   cfg.password = ap.password;
   s_.station = cfg;
   save_wifi_station(ctx_, s_);
-  co_await join(cfg, 15s);  // WIFI CONNECTED, WIFI GOT IP are all the firmware prints
+  lose_link(true);
+  co_await attempt(cfg, 15s, stop);  // WIFI CONNECTED, WIFI GOT IP are all the firmware prints
 }
 
 // ---- mDNS --------------------------------------------------------------------------------

@@ -16,12 +16,9 @@ namespace espat::module {
 using namespace std::chrono_literals;
 
 Wifi::Wifi(asio::io_context& io, Context& ctx, sim::World& world, WifiIdentity id)
-    : io_(io), ctx_(ctx), world_(world), id_(id), s_(defaults()), timer_(io) {}
+    : io_(io), ctx_(ctx), world_(world), id_(id), s_(defaults()), station_(io), wps_walk_(io) {}
 
-Wifi::~Wifi() {
-  *alive_ = false;
-  stop();
-}
+Wifi::~Wifi() { stop(); }
 
 WifiSettings Wifi::defaults() const {
   WifiSettings d;
@@ -42,8 +39,8 @@ void Wifi::start() {
 }
 
 void Wifi::stop() {
-  ++gen_;
-  timer_.cancel();
+  station_.stop();
+  wps_walk_.stop();
   world_.leave(*this);
   world_.stop_smartconfig(*this);
   world_.stop_wps(*this);
@@ -60,8 +57,7 @@ void Wifi::set_mode(int mode, bool auto_connect) {
   const int old = s_.initialized ? s_.mode : 0;
   s_.mode = mode;
   if ((old & 1) && !(mode & 1)) {
-    ++gen_;
-    timer_.cancel();
+    station_.stop();
     lose_link(true);
     world_.stop_smartconfig(*this);
     world_.stop_wps(*this);
@@ -76,23 +72,19 @@ sim::JoinRequest Wifi::request(const StationConfig& c) const {
   return {c.ssid, c.password, c.bssid, c.pci_en, c.scan_mode == 1, c.pmf, c.eap};
 }
 
-asio::awaitable<sim::JoinError> Wifi::join(StationConfig cfg, std::chrono::seconds timeout) {
-  const auto gen = ++gen_;
-  timer_.cancel();
+asio::awaitable<sim::JoinError> Wifi::join(StationConfig cfg, std::chrono::seconds timeout, async::StopToken stop) {
+  station_.stop();
   lose_link(true);
-  co_return co_await attempt(std::move(cfg), timeout, gen);
+  co_return co_await attempt(std::move(cfg), timeout, stop);
 }
 
-asio::awaitable<sim::JoinError> Wifi::attempt(StationConfig cfg, std::chrono::milliseconds timeout, std::uint64_t gen) {
-  auto alive = alive_;
+asio::awaitable<sim::JoinError> Wifi::attempt(StationConfig cfg, std::chrono::milliseconds timeout,
+                                              async::StopToken stop) {
   target_ssid_ = cfg.ssid;
   state_ = StationState::Connecting;
   const auto req = request(cfg);
   const auto plan = world_.plan_join(req);
-  timer_.expires_after(std::min(plan.delay, timeout));
-  std::error_code ec;
-  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  if (!*alive || gen != gen_) co_return sim::JoinError::Failed;  // superseded: the caller is told nothing
+  co_await stop.sleep(io_, std::min(plan.delay, timeout));
   if (plan.delay > timeout) {
     state_ = StationState::Disconnected;
     co_return sim::JoinError::Timeout;
@@ -112,32 +104,24 @@ asio::awaitable<sim::JoinError> Wifi::attempt(StationConfig cfg, std::chrono::mi
 }
 
 void Wifi::start_background(bool first_attempt_now) {
-  const auto gen = ++gen_;
-  timer_.cancel();
-  asio::co_spawn(io_, background(gen, first_attempt_now), asio::detached);
+  station_.start([this, first_attempt_now](async::StopToken stop) { return background(stop, first_attempt_now); });
 }
 
-asio::awaitable<void> Wifi::background(std::uint64_t gen, bool first_attempt_now) {
-  auto alive = alive_;
+asio::awaitable<void> Wifi::background(async::StopToken stop, bool first_attempt_now) {
   for (int tries = 0;; ++tries) {
     if (!first_attempt_now || tries > 0) {
       // AT+CWRECONNCFG (3.2.6): interval 0 never reconnects; count 0 tries for ever.
       if (s_.reconn_interval == 0 || (s_.reconn_count > 0 && tries >= s_.reconn_count)) co_return;
       state_ = StationState::Connecting;  // 3.2.4: 3 is "connecting or reconnecting", waits included
-      timer_.expires_after(std::chrono::seconds(s_.reconn_interval));
-      std::error_code ec;
-      co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (!*alive || gen != gen_) co_return;
+      co_await stop.sleep(io_, std::chrono::seconds(s_.reconn_interval));
     }
     if (!s_.station || !station_on()) co_return;
-    auto error = co_await attempt(*s_.station, 15s, gen);
-    if (!*alive || gen != gen_ || error == sim::JoinError::None) co_return;
+    if (co_await attempt(*s_.station, 15s, stop) == sim::JoinError::None) co_return;
   }
 }
 
 void Wifi::disconnect() {
-  ++gen_;
-  timer_.cancel();
+  station_.stop();
   const bool was = link_.has_value() || state_ == StationState::Connecting;
   lose_link(true);
   if (was) state_ = StationState::Disconnected;
@@ -167,14 +151,9 @@ IpConfig Wifi::station_ip() const {
 
 std::string Wifi::target_ssid() const { return link_ ? link_->ap.ssid : target_ssid_; }
 
-asio::awaitable<std::vector<sim::Ap>> Wifi::scan(int channel) {
-  auto alive = alive_;
-  asio::steady_timer t(io_);
-  t.expires_after(channel ? std::max(world_.scan_time / 13, 10ms) : world_.scan_time);
-  std::error_code ec;
-  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+asio::awaitable<std::vector<sim::Ap>> Wifi::scan(int channel, async::StopToken stop) {
+  co_await stop.sleep(io_, channel ? std::max(world_.scan_time / 13, 10ms) : world_.scan_time);
   std::vector<sim::Ap> seen;
-  if (!*alive) co_return seen;
   const int first = s_.start_channel, last = s_.start_channel + s_.channel_count - 1;
   for (const sim::Ap* ap : world_.scan(channel)) {
     if (ap->owner == this) continue;  // a radio does not hear its own beacon
@@ -185,8 +164,6 @@ asio::awaitable<std::vector<sim::Ap>> Wifi::scan(int channel) {
   co_return seen;
 }
 
-void Wifi::report(std::string_view line) {
-  if (*alive_) ctx_.engine().report(std::string(line));  // not while the module is torn down
-}
+void Wifi::report(std::string_view line) { ctx_.engine().report(std::string(line)); }
 
 }  // namespace espat::module

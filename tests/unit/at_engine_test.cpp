@@ -298,3 +298,17 @@ TEST(Registry, RefusesANameTwice) {
   EXPECT_THROW(r.add({.name = "b", .rows = {Command{.name = "+X_CUR"}}}), std::logic_error);
   EXPECT_EQ(r.all().size(), 1u);
 }
+
+// A reset (AT+RST from outside, a power cycle) ends the running command: no result is printed
+// and the engine takes commands again.
+TEST_F(Fixture, ResetEndsTheRunningCommandSilently) {
+  input("AT+SLOW\r\n");
+  EXPECT_EQ(take(), "AT+SLOW\r\n");
+  EXPECT_TRUE(engine->busy());
+  engine->reset();
+  EXPECT_FALSE(engine->busy());
+  settle(200ms);
+  EXPECT_EQ(take(), "");
+  input("AT\r\n");
+  EXPECT_EQ(take(), "AT\r\n\r\nOK\r\n");
+}

@@ -270,7 +270,7 @@ TEST_F(Provision, MdnsNeedsAnAddressAndResolvesToIt) {
   module::StationConfig cfg;
   cfg.ssid = "espat-ap";
   cfg.password = "espat-password";
-  asio::co_spawn(io, wifi->join(cfg, 15s), asio::detached);
+  asio::co_spawn(io, wifi->join(cfg, 15s, {}), asio::detached);
   run();
   ASSERT_TRUE(wifi->link());
   ASSERT_TRUE(wifi->start_mdns("espat", "_iot", 8080));
