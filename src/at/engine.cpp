@@ -37,7 +37,7 @@ struct Engine::DataWait {
 };
 
 Engine::Engine(asio::io_context& io, const Registry& registry, Host& host, Output out)
-    : io_(io), registry_(registry), host_(host), out_(std::move(out)), command_(io), pt_flush_(io), pt_plus_(io) {}
+    : io_(io), registry_(registry), host_(host), out_(std::move(out)), command_(io), pt_send_(io), pt_flush_(io), pt_plus_(io) {}
 
 Engine::~Engine() = default;
 
@@ -77,6 +77,10 @@ void Engine::reset() {
   syslog_ = false;
   pending_.clear();
   pt_buf_.clear();
+  pt_out_.clear();
+  pt_out_bytes_ = 0;
+  pt_send_.stop();
+  passthrough_hold(false);
   pt_pluses_ = 0;
   pt_flush_.stop();
   pt_plus_.stop();
@@ -246,7 +250,7 @@ void Engine::passthrough_input(std::span<const std::uint8_t> bytes) {
   pt_last_input_ = now;
   pt_plus_.stop();
   auto take_as_data = [this](char c) {
-    if (pt_buf_.size() < pt_.buffer) pt_buf_.push_back(c);  // a full buffer drops input
+    pt_buf_.push_back(c);
   };
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const char c = char(bytes[i]);
@@ -284,16 +288,41 @@ void Engine::arm_plus_timer() {
   });
 }
 
+void Engine::passthrough_hold(bool hold) {
+  if (hold == pt_held_) return;
+  pt_held_ = hold;
+  if (hold_input_) hold_input_(hold);
+}
+
+void Engine::passthrough_queue(std::string packet) {
+  pt_out_bytes_ += packet.size();
+  pt_out_.push_back(std::move(packet));
+  if (pt_out_bytes_ + pt_buf_.size() > pt_.buffer) passthrough_hold(true);
+  if (pt_send_.running()) return;
+  pt_send_.start([this](async::StopToken stop) -> asio::awaitable<void> {
+    while (!pt_out_.empty()) {
+      std::string p = std::move(pt_out_.front());
+      pt_out_.pop_front();
+      pt_out_bytes_ -= p.size();
+      auto send = pt_.send;  // the frame keeps its own copy: the engine may go meanwhile
+      if (send) co_await send(std::move(p));
+      stop.throw_if_requested();
+      if (pt_out_bytes_ + pt_buf_.size() <= pt_.buffer / 2) passthrough_hold(false);
+    }
+    passthrough_hold(false);
+  });
+}
+
 void Engine::passthrough_flush(bool partial) {
   while (pt_buf_.size() >= pt_.packet) {
-    pt_.send(pt_buf_.substr(0, pt_.packet));
+    passthrough_queue(pt_buf_.substr(0, pt_.packet));
     pt_buf_.erase(0, pt_.packet);
   }
   if (pt_buf_.empty()) return;
   if (partial || pt_.interval.count() == 0) {
     std::string chunk = std::move(pt_buf_);
     pt_buf_.clear();
-    pt_.send(std::move(chunk));
+    passthrough_queue(std::move(chunk));
     return;
   }
   // A partial packet leaves after AT+TRANSINTVL ms (spec 3.1.10); the timer runs from the

@@ -55,15 +55,19 @@ class Engine {
 
   // ---- passthrough (spec 3.3.8-3.3.9, protocol-rules §5) ----------------------------------
   struct Passthrough {
-    std::function<void(std::string)> send;  // a packet for the link
+    // A packet for the link; completes when the link has taken it. A slow link slows the UART:
+    // past `buffer` bytes waiting, the port stops reading (set_hold_input) until half drained.
+    std::function<asio::awaitable<void>(std::string)> send;
     std::function<void()> exited;           // after "+++": the engine is in command mode again
     std::chrono::milliseconds interval{20}; // AT+TRANSINTVL
     std::size_t packet = 2920;              // a full packet is sent at once
-    std::size_t buffer = 8192;              // bytes held before further input is dropped
+    std::size_t buffer = 8192;              // bytes waiting before the port is held
   };
   void enter_passthrough(Passthrough p);
   bool in_passthrough() const { return mode_ == Mode::Passthrough; }
   void exit_passthrough();  // e.g. the link closed for good
+  // How the engine holds and releases the port's input (transport::Port::hold_input).
+  void set_hold_input(std::function<void(bool)> hold) { hold_input_ = std::move(hold); }
 
  private:
   enum class Mode { Command, Data, Passthrough };
@@ -74,12 +78,13 @@ class Engine {
   void write_busy();
   void passthrough_input(std::span<const std::uint8_t> bytes);
   void passthrough_flush(bool partial);
+  void passthrough_queue(std::string packet);
+  void passthrough_hold(bool hold);
   void arm_plus_timer();
 
   asio::io_context& io_;
   const Registry& registry_;
   Host& host_;
-  async::Activity command_;  // the running command; reset() stops it
   Output out_;
   LineFramer framer_;
   MessageFilter filter_;
@@ -93,9 +98,17 @@ class Engine {
 
   // passthrough
   Passthrough pt_;
-  std::string pt_buf_;
+  std::string pt_buf_;                 // input not yet a packet
+  std::deque<std::string> pt_out_;     // packets waiting for the link
+  std::size_t pt_out_bytes_ = 0;
+  bool pt_held_ = false;
+  std::function<void(bool)> hold_input_;
   int pt_pluses_ = 0;  // '+' bytes held back as a possible "+++"
   std::chrono::steady_clock::time_point pt_last_input_{};
+
+  // Last, so that they are stopped first when the engine goes.
+  async::Activity command_;   // the running command; reset() stops it
+  async::Activity pt_send_;   // hands pt_out_ to the link, one packet at a time
   async::Activity pt_flush_;  // a partial packet leaves after AT+TRANSINTVL
   async::Activity pt_plus_;   // "+++" needs the guard silence after it
 };

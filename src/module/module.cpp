@@ -76,6 +76,9 @@ struct Module::Impl final : Context {
       : io(io), opts(std::move(o)), image_(open_flash(opts)),
         engine_(io, command_table_of(opts), *this, [this](std::string bytes) { to_host(std::move(bytes)); }),
         boot_timer(io), power_on(Clock::now()) {
+    engine_.set_hold_input([this](bool hold) {
+      if (port) port->hold_input(hold);
+    });
     nvs_region = image_.partition("nvs");
     if (!nvs_region) throw std::runtime_error(opts.flash_path + ": the partition table has no \"nvs\" partition");
     nvs_store = open_store(nvs_region.get(), "nvs");

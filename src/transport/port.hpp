@@ -38,6 +38,9 @@ class Port {
   virtual void set_line(const LineConfig& cfg) = 0;
   // Calls done once every queued byte has left the port (AT+RST, AT+GSLP wait for this).
   virtual void drain(std::function<void()> done) = 0;
+  // Flow control: while held, the port reads nothing more, so the host's writes wait in the
+  // device's buffers (and RTS drops where the line has hardware flow control).
+  virtual void hold_input(bool hold) = 0;
   virtual void close() = 0;
   // What a person should use to reach the port, e.g. "/dev/pts/5" or "127.0.0.1:4000".
   virtual std::string describe() const = 0;

@@ -151,7 +151,12 @@ void PortCore::received(std::span<const std::uint8_t> bytes) {
 }
 
 asio::awaitable<void> PortCore::input_room() {
-  while (!closed_ && input_backlog() > kInputHighWater) co_await in_room_.wait();
+  while (!closed_ && (held_ || input_backlog() > kInputHighWater)) co_await in_room_.wait();
+}
+
+void PortCore::hold_input(bool hold) {
+  held_ = hold;
+  if (!hold) in_room_.notify();
 }
 
 // The UART receive side when pacing: bytes reach the module no faster than the line rate.

@@ -50,6 +50,9 @@ class PortCore : public std::enable_shared_from_this<PortCore> {
   void set_line(const LineConfig& cfg);
   void drain(std::function<void()> done);
   void close();
+  // Stops reading from the device until released: the device's buffer fills and the sender
+  // waits (TCP's window, a pty writer blocks, a tty with RTS/CTS drops RTS).
+  void hold_input(bool hold);
   virtual std::string describe() const = 0;
 
   bool closed() const { return closed_; }
@@ -93,7 +96,7 @@ class PortCore : public std::enable_shared_from_this<PortCore> {
 
   Port::InputHandler on_input_;
   LineConfig line_;
-  bool closed_ = false, started_ = false, writing_ = false;
+  bool closed_ = false, started_ = false, writing_ = false, held_ = false;
 
   std::deque<Item> queue_;
   Signal out_wake_;
@@ -117,6 +120,7 @@ class CorePort final : public Port {
   void write(std::string bytes) override { core_->write(std::move(bytes)); }
   void set_line(const LineConfig& cfg) override { core_->set_line(cfg); }
   void drain(std::function<void()> done) override { core_->drain(std::move(done)); }
+  void hold_input(bool hold) override { core_->hold_input(hold); }
   void close() override { core_->close(); }
   std::string describe() const override { return core_->describe(); }
 

@@ -37,7 +37,10 @@ struct Fixture : ::testing::Test {
              }, .params = {Int{"len", 0, 100}}});
     rows.push_back({.name = "+PT", .exec = [this](Call& c) -> asio::awaitable<Result> {
                c.after_result([this] {
-                 engine->enter_passthrough({.send = [this](std::string s) { sent.push_back(s); },
+                 engine->enter_passthrough({.send = [this](std::string s) -> asio::awaitable<void> {
+                                              sent.push_back(s);
+                                              co_return;
+                                            },
                                             .exited = [this] { exited = true; }});
                });
                co_return Result::ok();
@@ -311,4 +314,31 @@ TEST_F(Fixture, ResetEndsTheRunningCommandSilently) {
   EXPECT_EQ(take(), "");
   input("AT\r\n");
   EXPECT_EQ(take(), "AT\r\n\r\nOK\r\n");
+}
+
+// A slow link slows the UART instead of losing bytes: past the buffer the port is held, and
+// released once half of it has drained (BRIEF "passthrough"; protocol-rules §5).
+TEST_F(Fixture, PassthroughHoldsTheInputOfASlowLink) {
+  std::vector<bool> holds;
+  std::string delivered;
+  engine->set_hold_input([&](bool h) { holds.push_back(h); });
+  engine->set_echo(false);
+  input("AT+PT\r\n");
+  take();
+  engine->exit_passthrough();
+  engine->enter_passthrough({.send = [&](std::string s) -> asio::awaitable<void> {
+                               asio::steady_timer t(io, 5ms);  // the link takes 5 ms a packet
+                               co_await t.async_wait(asio::use_awaitable);
+                               delivered += s;
+                             },
+                             .packet = 100, .buffer = 1000});
+  std::string sent_by_host;
+  for (int i = 0; i < 30; ++i) sent_by_host += std::string(100, char('a' + i % 26));
+  input(sent_by_host);  // 3000 bytes at once: more than the buffer
+  ASSERT_FALSE(holds.empty());
+  EXPECT_TRUE(holds.front());
+  settle(400ms);
+  EXPECT_EQ(delivered, sent_by_host);  // every byte, in order
+  EXPECT_FALSE(holds.back());
+  EXPECT_EQ(holds.size(), 2u);
 }

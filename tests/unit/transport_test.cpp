@@ -113,6 +113,34 @@ TEST(PtyPort, InputArrivesAndSurvivesTheSlaveBeingReopened) {
   ::close(slave);
 }
 
+// Flow control (passthrough to a slow link): a held port reads nothing more, so the host's bytes
+// wait in the pty until it is released; none is lost. One read may already be under way.
+TEST(PtyPort, HeldInputWaitsInTheDeviceUntilReleased) {
+  asio::io_context io;
+  auto port = open_pty(io, std::nullopt, {});
+  std::string got;
+  port->start([&](std::span<const std::uint8_t> b) { got.append(b.begin(), b.end()); });
+  int slave = open_slave(port->describe());
+  run_for(io, 20ms);
+  port->hold_input(true);
+  write_all(slave, "a");  // the read under way when the hold came takes this one
+  EXPECT_TRUE(run_until(io, [&] { return got == "a"; }));
+  write_all(slave, "bcd");
+  run_for(io, 100ms);
+  EXPECT_EQ(got, "a");
+  // The writer fills the device and then waits: nothing is read meanwhile.
+  std::string big(1 << 20, 'x');
+  ssize_t n = ::write(slave, big.data(), big.size());
+  EXPECT_GT(n, 0);
+  EXPECT_LT(n, ssize_t(big.size()));
+  run_for(io, 50ms);
+  EXPECT_EQ(got, "a");
+  port->hold_input(false);
+  EXPECT_TRUE(run_until(io, [&] { return got.size() == 4 + std::size_t(n); }));
+  EXPECT_EQ(got.substr(0, 4), "abcd");
+  ::close(slave);
+}
+
 TEST(PtyPort, LinkPointsToTheSlaveUntilClose) {
   namespace fs = std::filesystem;
   auto dir = fs::temp_directory_path() / ("espat-tr-" + std::to_string(::getpid()));
