@@ -48,8 +48,8 @@ class Context : public at::Host {
   virtual State& state() = 0;
   virtual flash::FlashImage& image() = 0;
   virtual flash::nvs::Storage& nvs() = 0;          // runtime settings (partition "nvs")
-  virtual flash::nvs::Storage* mfg_nvs() = 0;      // manufacturing data, null if the image has none
-  virtual void reload_mfg_nvs() = 0;               // after AT+SYSFLASH rewrote it
+  virtual flash::nvs::Storage* mfg_nvs() = 0;      // manufacturing data (opened on first use), null if none
+  virtual void reload_mfg_nvs() = 0;               // after AT+SYSFLASH rewrote it: read again on next use
   virtual const flash::FactoryParams& factory() const = 0;
   virtual Wifi& wifi() = 0;         // the module's station and softAP (spec 3.2)
   virtual sim::World& world() = 0;  // the radio world the module shares with others

@@ -82,7 +82,6 @@ struct Module::Impl final : Context {
     nvs_region = image_.partition("nvs");
     if (!nvs_region) throw std::runtime_error(opts.flash_path + ": the partition table has no \"nvs\" partition");
     nvs_store = open_store(nvs_region.get(), "nvs");
-    reload_mfg_nvs();
     factory_ = flash::read_factory_params(image_);  // boot_line() needs them before boot()
     if (!opts.world) {
       own_world = std::make_unique<sim::World>();
@@ -147,15 +146,22 @@ struct Module::Impl final : Context {
   State& state() override { return st; }
   flash::FlashImage& image() override { return image_; }
   flash::nvs::Storage& nvs() override { return *nvs_store; }
-  flash::nvs::Storage* mfg_nvs() override { return mfg_store.get(); }
+  // Opened on first use (AT+SYSMFG): a module that never asks keeps no index of it in memory;
+  // the factory parameters are read at boot through a store of their own.
+  flash::nvs::Storage* mfg_nvs() override {
+    if (!mfg_store && !mfg_region) {
+      mfg_region = image_.partition("mfg_nvs");
+      mfg_store = open_store(mfg_region.get(), "mfg_nvs");
+    }
+    return mfg_store.get();
+  }
   const flash::FactoryParams& factory() const override { return factory_; }
   Wifi& wifi() override { return *wifi_; }
   sim::World& world() override { return *opts.world; }
 
   void reload_mfg_nvs() override {
     mfg_store.reset();
-    mfg_region = image_.partition("mfg_nvs");
-    mfg_store = open_store(mfg_region.get(), "mfg_nvs");
+    mfg_region.reset();
   }
 
   bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always) override {
