@@ -1,0 +1,164 @@
+// Options of `espat run` seen from outside, over a real pty:
+// - the traffic trace (README "Tracing"): `--trace FILE` records every byte of the AT port in
+//   both directions, escaped, and the world's events between them, in the order they happened;
+//   compared line by line (times masked);
+// - fleets' flash (README "Fleets"): with `--flash-overlays` a module's settings go to its
+//   overlay, the base image is never written, and `espat image export` gives back a plain image
+//   that boots with those settings.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "process.hpp"
+
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using espat::e2e::read_file;
+using espat::e2e::scaled;
+
+// Reads from fd until `want` has arrived (or the time is up); returns all that was read.
+std::string read_until(int fd, const std::string& want, std::chrono::milliseconds timeout) {
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
+  while (got.find(want) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) continue;
+    char buf[512];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) got.append(buf, std::size_t(n));
+  }
+  return got;
+}
+
+// A module on a pty: started, opened raw, "ready" read.
+struct PtyModule {
+  pid_t pid = -1;
+  int fd = -1;
+  fs::path dir;
+  PtyModule(const fs::path& d, std::vector<std::string> args) : dir(d) {
+    const fs::path link = dir / "at";
+    fs::remove(link);
+    std::vector<std::string> argv = {espat::e2e::espat_binary(), "run", "--pty", link.string(), "--boot-ms", "0"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid = espat::e2e::spawn_module(argv, (dir / "out").string(), (dir / "err").string());
+    for (int i = 0; i < 500 && !fs::exists(link); ++i) std::this_thread::sleep_for(10ms);
+    fd = ::open(link.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return;
+    termios tio{};
+    ::tcgetattr(fd, &tio);
+    ::cfmakeraw(&tio);
+    ::tcsetattr(fd, TCSANOW, &tio);
+    read_until(fd, "ready\r\n", 5000ms);
+  }
+  std::string at(const std::string& cmd, const std::string& until = "OK\r\n") {
+    EXPECT_EQ(::write(fd, cmd.data(), cmd.size()), ssize_t(cmd.size()));
+    return read_until(fd, until, 5000ms);
+  }
+  ~PtyModule() {
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// The trace without its times: "12.345678 m0 in  ..." → "m0 in  ...".
+std::vector<std::string> records(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  static const std::regex time(R"(^\d+\.\d{6} )");
+  for (std::string line; std::getline(in, line);) {
+    EXPECT_TRUE(std::regex_search(line, time)) << line;
+    out.push_back(std::regex_replace(line, time, ""));
+  }
+  return out;
+}
+}  // namespace
+
+TEST(Trace, EveryByteBothWaysWithTheWorldsEvents) {
+  const fs::path dir = fs::temp_directory_path() / ("espat-trace-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path trace = dir / "trace.log";
+  {
+    PtyModule m(dir, {"--flash", (dir / "flash.bin").string(), "--trace", trace.string()});
+    ASSERT_GE(m.fd, 0) << read_file((dir / "err").string());
+    m.at("AT\r\n");
+    m.at("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
+    m.at(std::string("\x01\xff\r\n", 4), "ERROR\r\n");  // binary shows as \xNN
+  }  // SIGTERM: the trace is complete
+  auto r = records(read_file(trace.string()));
+  // The embedded world's APs come up first; the module's bytes follow in order.
+  const std::vector<std::string> want = {
+      "world  ap espat-ap added",
+      "world  ap espat-open added",
+      "world  ap espat-wpa3 added",
+      "world  ap espat-enterprise added",
+      "world  ap espat-hidden added",
+      R"(m0 out "\r\nready\r\n")",
+      R"(m0 in  "AT\r\n")",
+      R"(m0 out "AT\r\n")",
+      R"(m0 out "\r\nOK\r\n")",
+      R"(m0 in  "AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n")",
+      R"(m0 out "AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n")",
+  };
+  ASSERT_GE(r.size(), want.size() + 4) << read_file(trace.string());
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(r[i], want[i]) << i;
+  EXPECT_TRUE(std::regex_match(r[want.size()], std::regex(R"(world  station 24:0a:c4(:[0-9a-f]{2}){3} joined espat-ap, lease 127\.10\.1\.\d+)")))
+      << r[want.size()];
+  EXPECT_EQ(r[want.size() + 1], R"(m0 out "WIFI CONNECTED\r\n")");
+  EXPECT_EQ(r[want.size() + 2], R"(m0 out "WIFI GOT IP\r\n")");
+  EXPECT_EQ(r[want.size() + 3], R"(m0 out "\r\nOK\r\n")");
+  EXPECT_NE(read_file(trace.string()).find(R"(m0 in  "\x01\xff\r\n")"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(FlashOverlays, SettingsGoToTheOverlayAndExportBoots) {
+  const fs::path dir = fs::temp_directory_path() / ("espat-overlays-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path base = dir / "base.bin", overlay = dir / "base-0.overlay", exported = dir / "m0.bin";
+  {
+    PtyModule m(dir, {"--flash", base.string(), "--flash-overlays"});
+    ASSERT_GE(m.fd, 0) << read_file((dir / "err").string());
+    EXPECT_EQ(m.at("AT+UART_DEF=921600,8,1,0,0\r\n"), "AT+UART_DEF=921600,8,1,0,0\r\n\r\nOK\r\n");
+  }
+  const std::string base_bytes = read_file(base.string());
+  ASSERT_EQ(base_bytes.size(), 4u << 20);
+  EXPECT_TRUE(fs::exists(overlay));
+  // Sparse: the header and the few sectors the module wrote, not 4 MiB.
+  struct stat st {};
+  ASSERT_EQ(::stat(overlay.c_str(), &st), 0);
+  EXPECT_LT(st.st_blocks * 512, 64 * 1024);
+
+  const std::string cmd = espat::e2e::espat_binary() + " image export " + overlay.string() + " -o " +
+                          exported.string() + " > " + (dir / "export.out").string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file((dir / "export.out").string());
+  EXPECT_NE(read_file(exported.string()), base_bytes);
+  {
+    PtyModule m(dir, {"--flash", exported.string()});
+    ASSERT_GE(m.fd, 0);
+    EXPECT_EQ(m.at("AT+UART_DEF?\r\n"), "AT+UART_DEF?\r\n+UART_DEF:921600,8,1,0,0\r\n\r\nOK\r\n");
+  }
+  {  // the base was never written: a plain module on it has the defaults
+    PtyModule m(dir, {"--flash", base.string()});
+    ASSERT_GE(m.fd, 0);
+    EXPECT_EQ(m.at("AT+UART_DEF?\r\n"), "AT+UART_DEF?\r\n+UART_DEF:115200,8,1,0,1\r\n\r\nOK\r\n");
+  }
+  fs::remove_all(dir);
+}
