@@ -375,5 +375,25 @@ TEST(ControlApi, StopAnswersWaitingRequests) {
   EXPECT_EQ(reply.get(), 503);
 }
 
+// httplib's own socket options (SO_REUSEPORT) would let a second server share the port.
+TEST(ControlApi, APortInUseIsRefused) {
+  asio::io_context io;
+  World world;
+  ControlApi first(io, world, {});
+  const auto port = first.start(0);
+  ControlApi second(io, world, {});
+  try {
+    second.start(port);
+    ADD_FAILURE() << "a second server listens on " << port;
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "control API: cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use");
+  }
+  // Once the first is gone, the port can be taken again at once.
+  first.stop();
+  ControlApi third(io, world, {});
+  EXPECT_EQ(third.start(port), port);
+}
+
 }  // namespace
 }  // namespace espat::sim
