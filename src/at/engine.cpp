@@ -11,6 +11,9 @@ namespace espat::at {
 namespace {
 constexpr auto kPlusGuard = std::chrono::milliseconds(20);  // reference §9.4
 
+// Thrown into a handler whose command a reset abandoned while it waited for data.
+struct Abandoned {};
+
 const char* result_bytes(Result::Kind k) {
   switch (k) {
     case Result::Kind::Ok: return "\r\nOK\r\n";
@@ -23,8 +26,16 @@ const char* result_bytes(Result::Kind k) {
 }
 }  // namespace
 
-void Call::reply(std::string_view bytes) { engine.write(std::string(bytes)); }
-asio::awaitable<std::string> Call::read_data(std::size_t n) { return engine.read_data(n); }
+void Call::reply(std::string_view bytes) {
+  if (engine.running(*this)) engine.write(std::string(bytes));
+}
+
+asio::awaitable<std::string> Call::read_data(std::size_t n) {
+  std::string data = co_await engine.read_data(n);
+  // Ended by a reset: the handler must not go on with part of its data (a flash write).
+  if (!engine.running(*this)) throw Abandoned{};
+  co_return data;
+}
 
 struct Engine::DataWait {
   explicit DataWait(asio::io_context& io) : timer(io, asio::steady_timer::time_point::max()) {}
@@ -65,6 +76,8 @@ void Engine::write_busy() {
 }
 
 void Engine::reset() {
+  current_ = nullptr;  // a command still running is abandoned
+  busy_ = false;
   framer_.reset();
   filter_ = MessageFilter();
   mode_ = Mode::Command;
@@ -161,10 +174,12 @@ void Engine::dispatch(const Command& cmd, std::string name, Form form, std::stri
   }
   busy_ = true;
   auto call = std::make_shared<Call>(Call{*this, std::move(name), form, std::move(args), {}});
+  current_ = call.get();
   auto alive = alive_;
   asio::co_spawn(io_, [h, call]() -> asio::awaitable<Result> { co_return co_await (*h)(*call); },
                  [this, call, alive](std::exception_ptr ep, Result r) {
-                   if (!*alive) return;
+                   if (!*alive || current_ != call.get()) return;  // abandoned by a reset
+                   current_ = nullptr;
                    if (ep) r = Result::error();  // a handler bug must not kill the module
                    finish(r, std::move(call->after));
                  });

@@ -46,9 +46,13 @@ class Engine {
   const Registry& registry() const { return registry_; }
   bool busy() const { return busy_; }
 
-  // Deaf: input is dropped (reset, deep sleep). Resetting also clears run-time state.
+  // Deaf: input is dropped (reset, deep sleep). Resetting also clears run-time state, and
+  // abandons a command still running (a reset from outside, the EN pin): it prints nothing more,
+  // its data input never completes, its final result and after_result actions are dropped.
   void set_deaf(bool deaf) { deaf_ = deaf; }
   void reset();
+  // The command whose handler this is still runs (it was not abandoned by a reset).
+  bool running(const Call& c) const { return current_ == &c; }
 
   // ---- data input (used through Call::read_data) ----------------------------------------
   asio::awaitable<std::string> read_data(std::size_t n);
@@ -84,6 +88,7 @@ class Engine {
   Mode mode_ = Mode::Command;
   bool echo_ = true, syslog_ = false, busy_ = false, deaf_ = false;
   std::string pending_;  // input received with a command line, run after that command
+  const Call* current_ = nullptr;  // the command running, while busy_
 
   // data input
   struct DataWait;

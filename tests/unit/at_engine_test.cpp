@@ -79,6 +79,29 @@ TEST_F(Fixture, BusyWhileACommandRuns) {
   EXPECT_EQ(take(), "\r\nOK\r\n");
 }
 
+// A reset from outside (the EN pin) while a command runs: the command says no more, the
+// engine is free at once, and data input cut short is never handed to the command.
+TEST_F(Fixture, ResetAbandonsTheRunningCommand) {
+  engine->set_echo(false);
+  input("AT+SLOW\r\n");
+  engine->reset();
+  engine->set_echo(false);
+  input("AT\r\n");
+  EXPECT_EQ(take(), "\r\nOK\r\n");  // not busy
+  settle(150ms);
+  EXPECT_EQ(take(), "");  // the abandoned AT+SLOW's OK never comes
+
+  input("AT+DATA=4\r\nab");
+  EXPECT_EQ(take(), "\r\nOK\r\n\r\n>");
+  engine->reset();
+  settle();
+  input("cd");  // command mode again: a line without its end, nothing to answer yet
+  settle(10ms);
+  EXPECT_EQ(take(), "");  // no "+DATA:ab", no OK
+  input("\r\n");
+  EXPECT_EQ(take(), "cd\r\n\r\nERROR\r\n");  // echo is on after a reset
+}
+
 TEST_F(Fixture, TwoCommandsInOneChunkBothRun) {
   engine->set_echo(false);
   input("AT\r\nAT\r\n");

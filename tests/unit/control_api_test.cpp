@@ -146,6 +146,8 @@ class ControlApiServer : public ::testing::Test {
       state_thread = std::this_thread::get_id();
       return json{{"mode", 3}};
     };
+    v.reset = [this] { restarts.push_back("reset"); };
+    v.power_cycle = [this] { restarts.push_back("power-cycle"); };
     api.emplace(io, world, std::vector<ModuleView>{v});
     loop = std::thread([this] { io.run(); });
     loop_id = loop.get_id();
@@ -175,6 +177,7 @@ class ControlApiServer : public ::testing::Test {
   std::optional<ControlApi> api;
   std::thread loop;
   std::thread::id loop_id, state_thread;
+  std::vector<std::string> restarts;  // written on the loop, read after the reply
   std::uint16_t port = 0;
   std::optional<httplib::Client> client;
 };
@@ -349,6 +352,21 @@ TEST_F(ControlApiServer, ModulesAreReadOnTheLoop) {
   EXPECT_EQ(state_thread, loop_id);
   EXPECT_EQ(body(client->Get("/modules/3"))["index"], 3);
   EXPECT_EQ(client->Get("/modules/0")->status, 404);
+}
+
+TEST_F(ControlApiServer, ResetAndPowerCycle) {
+  auto r = client->Post("/modules/3/reset", "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body(r), json({{"reset", 3}}));
+  r = client->Post("/modules/3/power-cycle", "{}", "application/json");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body(r), json({{"power_cycled", 3}}));
+  EXPECT_EQ(restarts, (std::vector<std::string>{"reset", "power-cycle"}));
+  EXPECT_EQ(client->Post("/modules/0/reset", "{}", "application/json")->status, 404);
+  EXPECT_EQ(client->Get("/modules/3/reset")->status, 405);
+  EXPECT_EQ(client->Post("/modules/3/reboot", "{}", "application/json")->status, 404);
+  EXPECT_EQ(restarts.size(), 2u);
 }
 
 TEST_F(ControlApiServer, IdsArePercentDecodedPerSegment) {
