@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <regex>
+#include <utility>
 #include <thread>
 
 #include <fmt/format.h>
@@ -80,6 +81,15 @@ void AtPort::silence(Millis d) {
     read_some(20ms);
     if (!buf_.empty()) throw Failure(fmt::format("expected silence, got {}", escape(buf_)));
   }
+}
+
+std::string AtPort::drain(Millis quiet) {
+  for (std::size_t seen = buf_.size();;) {
+    read_some(quiet);
+    if (buf_.size() == seen) break;
+    seen = buf_.size();
+  }
+  return std::exchange(buf_, {});
 }
 
 void AtPort::read_some(Millis wait) {

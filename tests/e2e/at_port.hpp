@@ -35,6 +35,8 @@ class AtPort {
   std::string match(const std::string& regex, Millis timeout = Millis(3000));
   // Nothing may arrive for `d`.
   void silence(Millis d);
+  // Everything that arrives until nothing has for `quiet`; returned, not checked.
+  std::string drain(Millis quiet);
 
  private:
   void read_some(Millis wait);
