@@ -5,7 +5,8 @@ packages=(cmake make g++ pkg-config
           libasio-dev libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
           libgtest-dev libgmock-dev
           nlohmann-json3-dev libtomlplusplus-dev libcpp-httplib-dev
-          clang libclang-rt-14-dev)   # clang + its runtime: the libFuzzer targets
+          clang libclang-rt-14-dev    # clang + its runtime: the libFuzzer targets
+          curl jq)                    # the README's control API examples, run by a test
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,8 @@ sim::ModuleView module_view(module::Module& m, int index, std::string port, std:
   v.index = index;
   v.station = &w;
   v.softap = &w;
+  v.reset = [&m] { m.reset(); };
+  v.power_cycle = [&m] { m.power_cycle(); };
   v.state = [&w, port = std::move(port), flash = std::move(flash)] {
     const auto& s = w.settings();
     const auto ip = w.station_ip();

@@ -41,7 +41,7 @@ std::unique_ptr<transport::Port> open_port(asio::io_context& io, const RunOption
     if (port > 65535) throw std::runtime_error(fmt::format("module {}: TCP port {} is beyond 65535", k, port));
     return transport::open_tcp(io, hp->host, std::uint16_t(port), po);
   }
-  return transport::open_stdio(io, po);
+  return transport::open_stdio(io, po, o.script);
 }
 
 }  // namespace
@@ -73,9 +73,13 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   auto* stdio = run->add_flag("--stdio", o.stdio,
                               "AT port on stdin/stdout; Enter sends CR-LF, Ctrl-C or Ctrl-D exits "
                               "(default when stdin is a terminal)");
-  serial->excludes(pty, tcp, stdio);
-  pty->excludes(tcp, stdio);
-  tcp->excludes(stdio);
+  auto* script = run->add_flag("--script", o.script,
+                               "Implies --stdio; stdin (a pipe or a file) is a script of command "
+                               "lines, sent as a host driver would: after \"ready\", each once the "
+                               "previous one has its final result; exits when the last one has answered");
+  serial->excludes(pty, tcp, stdio, script);
+  pty->excludes(tcp, stdio, script);
+  tcp->excludes(stdio, script);
   run->add_flag("--baud-pacing", o.baud_pacing,
                 "Bytes enter and leave at the UART baud rate (default: as fast as possible)");
   run->add_option("--boot-ms", o.boot_ms, "Time from reset to \"ready\" (default: 300)")
@@ -117,18 +121,19 @@ std::string module_link(const std::string& link, int k) { return k == 0 ? link :
 
 int run(const RunOptions& o) {
   std::signal(SIGPIPE, SIG_IGN);
-  if (!o.serial && !o.pty && !o.tcp && !o.stdio && (o.modules > 1 || !::isatty(0))) {
+  if (!o.serial && !o.pty && !o.tcp && !o.stdio && !o.script && (o.modules > 1 || !::isatty(0))) {
     if (o.modules > 1)
       fmt::print(stderr, "espat: choose the AT ports of the {} modules: --pty [LINK] or --tcp HOST:PORT\n", o.modules);
     else
       fmt::print(stderr,
                  "espat: choose the AT port: --serial DEVICE, --pty [LINK], --tcp HOST:PORT or "
-                 "--stdio\n(--stdio is the default only when stdin is a terminal)\n");
+                 "--stdio\n(--stdio is the default only when stdin is a terminal; --script feeds it "
+                 "a script of command lines)\n");
     return 2;
   }
-  if (o.modules > 1 && (o.serial || o.stdio)) {
+  if (o.modules > 1 && (o.serial || o.stdio || o.script)) {
     fmt::print(stderr, "espat: --{} is one AT port; {} modules need --pty [LINK] or --tcp HOST:PORT\n",
-               o.serial ? "serial" : "stdio", o.modules);
+               o.serial ? "serial" : o.stdio ? "stdio" : "script", o.modules);
     return 2;
   }
   // Above this, plain flash files cost 4 MiB each: a fleet that large wants overlays.

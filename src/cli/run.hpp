@@ -15,6 +15,7 @@ struct RunOptions {
   std::string pty_link;  // empty: no link
   std::optional<std::string> tcp;
   bool stdio = false;
+  bool script = false;  // --script: stdin is a script of command lines (stdio port)
   bool baud_pacing = false;
   int boot_ms = 300;
   std::string world;  // empty: the embedded default world

@@ -244,6 +244,21 @@ void Module::start(transport::Port& port) {
 
 Wifi& Module::wifi() { return *impl_->wifi_; }
 
+void Module::reset() {
+  impl_->engine_.reset();  // first: a command cut short (a join stopped by boot()) says nothing
+  impl_->boot();
+}
+
+void Module::power_cycle() {
+  impl_->engine_.reset();
+  impl_->power_on = Clock::now();
+  impl_->rtc_offset = {};
+  // What the firmware keeps in RAM of its flash is read from flash again.
+  impl_->nvs_store = open_store(impl_->nvs_region.get(), "nvs");
+  impl_->reload_mfg_nvs();
+  impl_->boot();
+}
+
 void Module::shutdown() {
   impl_->boot_timer.cancel();
   impl_->wifi_->stop();

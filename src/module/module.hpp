@@ -40,6 +40,12 @@ class Module {
   void start(transport::Port& port);
   // Flushes flash and stops timers; the io_context can then return.
   void shutdown();
+  // The EN pin: restarts as AT+RST does, at once (no OK first); "ready" after boot_ms, and the
+  // run-time state read again from flash.
+  void reset();
+  // Power off and on: a reset that also loses what RAM held across resets (the RTC of
+  // AT+SYSTIMESTAMP starts from 0 again); flash keeps everything saved.
+  void power_cycle();
   // The module's Wi-Fi (station and softAP), for the control API's module list.
   Wifi& wifi();
 

@@ -1,7 +1,11 @@
 #include "sim/control_api.hpp"
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -81,8 +85,20 @@ std::uint16_t ControlApi::start(std::uint16_t port) {
   svr.Put(".*", serve);
   svr.Patch(".*", serve);
   svr.Delete(".*", serve);
+  // httplib's default options set SO_REUSEPORT, with which a second espat could bind the same
+  // port and take a share of its requests. SO_REUSEADDR alone still lets a restarted espat take
+  // a port left in TIME_WAIT, and refuses one that another socket listens on, as --tcp does.
+  svr.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  errno = 0;
   const int bound = port == 0 ? svr.bind_to_any_port("127.0.0.1") : (svr.bind_to_port("127.0.0.1", port) ? port : -1);
-  if (bound <= 0) throw std::runtime_error("control API: cannot listen on 127.0.0.1:" + std::to_string(port));
+  if (bound <= 0) {
+    // errno is still bind()'s: httplib only closes the socket after it.
+    const std::string why = errno ? std::string(": ") + std::strerror(errno) : "";
+    throw std::runtime_error("control API: cannot listen on 127.0.0.1:" + std::to_string(port) + why);
+  }
   impl_->thread = std::thread([impl = impl_.get()] { impl->server.listen_after_bind(); });
   // stop() only ends a server that runs: wait until it does.
   for (auto deadline = std::chrono::steady_clock::now() + 5s; !svr.is_running();) {

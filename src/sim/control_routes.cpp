@@ -204,9 +204,22 @@ ApiReply ControlRoutes::modules(const std::string* index) const {
     for (const auto& m : modules_) all.push_back(entry(m));
     return {200, all};
   }
+  return {200, entry(module_or_404(*index))};
+}
+
+const ModuleView& ControlRoutes::module_or_404(const std::string& index) const {
   for (const auto& m : modules_)
-    if (std::to_string(m.index) == *index) return {200, entry(m)};
-  fail(404, fmt::format("no module {}", *index));
+    if (std::to_string(m.index) == index) return m;
+  fail(404, fmt::format("no module {}", index));
+}
+
+// The module restarts at once; its "ready" comes on its AT port after the boot time.
+ApiReply ControlRoutes::restart_module(const std::string& index, bool power_cycle) {
+  const ModuleView& m = module_or_404(index);
+  const auto& act = power_cycle ? m.power_cycle : m.reset;
+  if (!act) fail(409, fmt::format("module {} cannot be restarted from here", index));
+  act();
+  return {200, {{power_cycle ? "power_cycled" : "reset", m.index}}};
 }
 
 ApiReply ControlRoutes::handle(std::string_view method, std::string_view target, std::string_view body_text) {
@@ -287,6 +300,8 @@ ApiReply ControlRoutes::handle(std::string_view method, std::string_view target,
       if (is("GET")) return modules(nullptr);
     } else if (n == 2 && seg[0] == "modules") {
       if (is("GET")) return modules(&seg[1]);
+    } else if (n == 3 && seg[0] == "modules" && (seg[2] == "reset" || seg[2] == "power-cycle")) {
+      if (is("POST")) return restart_module(seg[1], seg[2] == "power-cycle");
     } else {
       known = false;
     }

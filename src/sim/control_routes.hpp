@@ -18,6 +18,8 @@ struct ModuleView {
   const Station* station = nullptr;       // names the module in the associations
   const SoftApHost* softap = nullptr;     // marks its softAP in the AP lists
   std::function<nlohmann::json()> state;  // its GET /modules entry; called on the loop
+  std::function<void()> reset;            // POST /modules/{k}/reset: the EN pin
+  std::function<void()> power_cycle;      // POST /modules/{k}/power-cycle: power off and on
 };
 
 struct ApiReply {
@@ -43,6 +45,8 @@ class ControlRoutes {
   ApiReply patch_ap(const std::string& id, const nlohmann::json& body);
   ApiReply add_station(const std::string& id, const nlohmann::json& body);
   ApiReply modules(const std::string* index) const;
+  const ModuleView& module_or_404(const std::string& index) const;
+  ApiReply restart_module(const std::string& index, bool power_cycle);
 
   World& world_;
   std::vector<ModuleView> modules_;

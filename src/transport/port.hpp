@@ -58,6 +58,9 @@ std::unique_ptr<Port> open_pty(asio::io_context&, const std::optional<std::strin
 // Listens on host:port; one client at a time is the UART (others are refused while one is on).
 std::unique_ptr<Port> open_tcp(asio::io_context&, const std::string& host, std::uint16_t port, const PortOptions&);
 // The process's stdin/stdout. On a terminal: raw keys, Enter sends CR-LF, Ctrl-C/Ctrl-D exit.
-std::unique_ptr<Port> open_stdio(asio::io_context&, const PortOptions&);
+// script: stdin (not a terminal) is a script of command lines, sent as a host driver would:
+// after "ready", one line at a time, each once the previous one has its final result; at its
+// end the process exits when the last answer is out (README "Attaching a terminal...").
+std::unique_ptr<Port> open_stdio(asio::io_context&, const PortOptions&, bool script = false);
 
 }  // namespace espat::transport

@@ -1,4 +1,5 @@
-// The process's own stdin/stdout as the AT port: a person typing at a terminal, or a pipe.
+// The process's own stdin/stdout as the AT port: a person typing at a terminal, a pipe, or a
+// script of command lines (--script, transport/script_feeder.hpp).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -6,12 +7,15 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include <asio/error.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "transport/script_feeder.hpp"
 #include "transport/stream_port.hpp"
 #include "transport/terminal_guard.hpp"
 
@@ -31,8 +35,10 @@ void request_exit() {
 
 class StdioPort final : public StreamPort {
  public:
-  StdioPort(asio::io_context& io, const PortOptions& opts, int in, int out, bool terminal)
-      : StreamPort(io, opts, in, out), terminal_(terminal), eof_timer_(io) {}
+  StdioPort(asio::io_context& io, const PortOptions& opts, int in, int out, bool terminal, bool script)
+      : StreamPort(io, opts, in, out), terminal_(terminal), eof_timer_(io) {
+    if (script) script_.emplace();
+  }
   ~StdioPort() override { terminal::restore(); }
 
   std::string describe() const override { return terminal_ ? "terminal" : "stdin/stdout"; }
@@ -40,6 +46,11 @@ class StdioPort final : public StreamPort {
  protected:
   // A terminal sends CR (or LF) for Enter; AT commands end with CR-LF.
   void on_read(std::span<const std::uint8_t> bytes) override {
+    if (script_) {
+      script_->add_input({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+      feed();
+      return;
+    }
     if (!terminal_) {
       received(bytes);
       return;
@@ -66,9 +77,24 @@ class StdioPort final : public StreamPort {
       request_exit();
       co_return false;
     }
+    if (script_) {
+      script_->end_input();
+      feed();
+      co_return false;
+    }
     auto self = std::static_pointer_cast<StdioPort>(shared_from_this());
     spawn(io_, [self] { return self->finish_after_eof(); });
     co_return false;
+  }
+
+  // The script follows what the module writes; once the writer has nothing left to write, it
+  // may be time for its next line.
+  asio::awaitable<void> put(std::span<const std::uint8_t> bytes) override {
+    co_await StreamPort::put(bytes);
+    if (!script_) co_return;
+    script_->output({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    auto self = std::static_pointer_cast<StdioPort>(shared_from_this());
+    asio::post(io_, [self] { self->feed(); });  // runs once the writer has gone idle or on
   }
 
   void close_io() override {
@@ -98,15 +124,28 @@ class StdioPort final : public StreamPort {
     }
   }
 
+  void feed() {
+    if (closed() || !output_idle()) return;  // the last put() of a burst calls again
+    if (auto bytes = script_->next()) {
+      pass(*bytes);
+    } else if (script_->finished()) {
+      request_exit();
+    }
+  }
+
   bool terminal_;
+  std::optional<ScriptFeeder> script_;  // --script
   bool last_was_cr_ = false;
   asio::steady_timer eof_timer_;
 };
 
 }  // namespace
 
-std::unique_ptr<Port> open_stdio(asio::io_context& io, const PortOptions& opts) {
+std::unique_ptr<Port> open_stdio(asio::io_context& io, const PortOptions& opts, bool script) {
   bool terminal = ::isatty(0);
+  if (script && terminal)
+    throw std::runtime_error("--script reads its command lines from stdin, which is a terminal here: "
+                             "pipe them in (printf 'AT\\r\\n' | espat run --script) or redirect a file (< FILE)");
   int in = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
   int out = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
   if (in < 0 || out < 0) {
@@ -124,7 +163,7 @@ std::unique_ptr<Port> open_stdio(asio::io_context& io, const PortOptions& opts) 
     ::close(out);
     throw std::runtime_error(e.what());
   }
-  return std::make_unique<CorePort>(std::make_shared<StdioPort>(io, opts, in, out, terminal));
+  return std::make_unique<CorePort>(std::make_shared<StdioPort>(io, opts, in, out, terminal, script));
 }
 
 }  // namespace espat::transport

@@ -5,24 +5,14 @@
 // and an AP that never answers give +CWJAP:2, 3 and 1 (spec 3.2.5); one module's softAP
 // (spec 3.2.10) is another's AP, and a station injected over HTTP joins it too (spec 3.17
 // +STA_CONNECTED, +DIST_STA_IP).
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <termios.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <iostream>
+#include <memory>
 #include <optional>
-#include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -30,6 +20,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "at_port.hpp"
 #include "process.hpp"
 #include "transcript.hpp"
 
@@ -37,78 +28,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-using Millis = std::chrono::milliseconds;
+using espat::e2e::Millis;
 using nlohmann::json;
 using namespace std::chrono_literals;
-using espat::e2e::escape;
-using espat::e2e::read_file;
+using espat::e2e::AtPort;
+using espat::e2e::Failure;
 using espat::e2e::scaled;
-
-struct Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// One AT port: the pty slave that espat made, reached through its link.
-class AtPort {
- public:
-  explicit AtPort(const fs::path& link) {
-    fd_ = ::open(link.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (fd_ < 0) throw Failure(fmt::format("open {}: {}", link.string(), std::strerror(errno)));
-    struct termios tio {};
-    ::tcgetattr(fd_, &tio);
-    ::cfmakeraw(&tio);
-    ::tcsetattr(fd_, TCSANOW, &tio);
-  }
-  ~AtPort() { ::close(fd_); }
-  AtPort(const AtPort&) = delete;
-  AtPort& operator=(const AtPort&) = delete;
-
-  void send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n > 0) bytes.remove_prefix(std::size_t(n));
-      else if (n < 0 && errno != EAGAIN && errno != EINTR) throw Failure(std::string("write: ") + std::strerror(errno));
-    }
-  }
-
-  // The next bytes must be exactly `want`, within `timeout`; fails at the first byte that differs.
-  void expect(std::string_view want, Millis timeout = 3000ms) {
-    const auto deadline = Clock::now() + scaled(timeout);
-    for (;;) {
-      const std::size_t n = std::min(buf_.size(), want.size());
-      if (buf_.compare(0, n, want.substr(0, n)) != 0)
-        throw Failure(fmt::format("expected {}\n     got {}", escape(want), escape(buf_)));
-      if (n == want.size()) {
-        buf_.erase(0, n);
-        return;
-      }
-      if (Clock::now() >= deadline)
-        throw Failure(fmt::format("timed out expecting {}\n             got {}", escape(want), escape(buf_)));
-      read_some(20ms);
-    }
-  }
-
-  // Nothing may arrive for `d`.
-  void silence(Millis d) {
-    const auto end = Clock::now() + d;
-    while (Clock::now() < end) {
-      read_some(20ms);
-      if (!buf_.empty()) throw Failure(fmt::format("expected silence, got {}", escape(buf_)));
-    }
-  }
-
- private:
-  void read_some(Millis wait) {
-    struct pollfd p {fd_, POLLIN, 0};
-    if (::poll(&p, 1, int(wait.count())) <= 0) return;
-    char chunk[4096];
-    ssize_t n;
-    while ((n = ::read(fd_, chunk, sizeof chunk)) > 0) buf_.append(chunk, std::size_t(n));
-  }
-
-  int fd_ = -1;
-  std::string buf_;
-};
 
 // `espat run --modules 2 --pty <tmp>/at --control 0`: ports at and at-1, flash.bin and flash-1.bin.
 class TwoModules : public ::testing::Test {
@@ -117,51 +42,32 @@ class TwoModules : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "espat-control-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    stderr_ = dir_ / "stderr.log";
-    pid_ = espat::e2e::spawn_module({espat::e2e::espat_binary(), "run", "--modules", "2", "--pty",
-                                     (dir_ / "at").string(), "--flash", (dir_ / "flash.bin").string(),
-                                     "--boot-ms", "20", "--control", "0"},
-                                    "/dev/null", stderr_.string());
-    // The chosen port is on stderr once the modules' ports are open.
-    const std::regex line(R"(control API: http://127\.0\.0\.1:(\d+)\n)");
-    const auto deadline = Clock::now() + scaled(5000ms);
-    std::smatch m;
-    std::string err;
-    while (!std::regex_search(err = read_file(stderr_), m, line)) {
-      ASSERT_LT(Clock::now(), deadline) << "no control API line on stderr:\n" << err;
-      int st = 0;
-      ASSERT_NE(::waitpid(pid_, &st, WNOHANG), pid_) << "espat ended:\n" << err;
-      std::this_thread::sleep_for(10ms);
-    }
-    http_.emplace("127.0.0.1", std::stoi(m[1]));
-    http_->set_read_timeout(10, 0);
-    at_.emplace_back(std::make_unique<AtPort>(dir_ / "at"));
-    at_.emplace_back(std::make_unique<AtPort>(dir_ / "at-1"));
-    for (auto& p : at_) p->expect("\r\nready\r\n");
-    for (auto& p : at_) {
-      p->send("ATE0\r\n");
-      p->expect("ATE0\r\n\r\nOK\r\n");
+    espat_.emplace(std::vector<std::string>{"--modules", "2", "--pty", (dir_ / "at").string(), "--flash",
+                                            (dir_ / "flash.bin").string(), "--boot-ms", "20", "--control", "0"},
+                   dir_ / "stderr.log");
+    try {
+      // The chosen port is on stderr once the modules' ports are open.
+      http_.emplace("127.0.0.1", espat_->control_port());
+      http_->set_read_timeout(10, 0);
+      at_.emplace_back(std::make_unique<AtPort>(dir_ / "at"));
+      at_.emplace_back(std::make_unique<AtPort>(dir_ / "at-1"));
+      for (auto& p : at_) p->expect("\r\nready\r\n");
+      for (auto& p : at_) {
+        p->send("ATE0\r\n");
+        p->expect("ATE0\r\n\r\nOK\r\n");
+      }
+    } catch (const Failure& e) {
+      FAIL() << e.what();
     }
   }
 
   void TearDown() override {
     at_.clear();
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int st = 0;
-      const auto deadline = Clock::now() + scaled(5000ms);
-      while (::waitpid(pid_, &st, WNOHANG) != pid_) {
-        if (Clock::now() > deadline) {
-          ::kill(pid_, SIGKILL);
-          ::waitpid(pid_, &st, 0);
-          ADD_FAILURE() << "espat did not exit within 5 s of SIGTERM";
-          break;
-        }
-        std::this_thread::sleep_for(10ms);
-      }
-      EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "wait status " << st << "\n" << read_file(stderr_);
+    if (espat_) {
+      EXPECT_TRUE(espat_->stop()) << "espat did not exit with status 0 within 5 s of SIGTERM";
+      if (HasFailure()) std::cout << "stderr of espat:\n" << espat_->stderr_text();
+      espat_.reset();
     }
-    if (HasFailure()) std::cout << "stderr of espat:\n" << read_file(stderr_);
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -180,8 +86,8 @@ class TwoModules : public ::testing::Test {
   }
   json get(const std::string& path) { return call("GET", path, nullptr, 200); }
 
-  fs::path dir_, stderr_;
-  pid_t pid_ = -1;
+  fs::path dir_;
+  std::optional<espat::e2e::EspatRun> espat_;
   std::optional<httplib::Client> http_;
   std::vector<std::unique_ptr<AtPort>> at_;
 };

@@ -148,6 +148,15 @@ TEST(HarnessSelfTest, BuildLinesAddUp) {
   EXPECT_TRUE(parse_transcript("send \"AT\"\n").build.empty());
 }
 
+// The transcripts that read ../shared/vectors, and so skip without it.
+TEST(HarnessSelfTest, NeedsVectors) {
+  EXPECT_FALSE(needs_vectors(parse_transcript("send \"AT\"\n")));
+  EXPECT_FALSE(needs_vectors(parse_transcript("flash \"repo:x.bin\"\nargs --world ${SOURCE}/w.toml\n")));
+  EXPECT_TRUE(needs_vectors(parse_transcript("flash \"vectors:at-py/image-wroom32-blank.bin\"\n")));
+  EXPECT_TRUE(needs_vectors(parse_transcript("build 0x8000=${VECTORS}/a.bin\n")));
+  EXPECT_TRUE(needs_vectors(parse_transcript("args --boot-ms 20 --world ${VECTORS}/w.toml\n")));
+}
+
 TEST(HarnessSelfTest, ControlAndHttp) {
   EXPECT_FALSE(parse_transcript("send \"AT\"\n").control);
   Transcript t = parse_transcript(

@@ -386,4 +386,13 @@ Transcript parse_transcript(std::string_view text, std::string path) {
   return t;
 }
 
+bool needs_vectors(const Transcript& t) {
+  if (t.flash && t.flash->starts_with("vectors:")) return true;
+  auto uses = [](const std::vector<std::string>& words) {
+    return std::any_of(words.begin(), words.end(),
+                       [](const std::string& w) { return w.find("${VECTORS}") != std::string::npos; });
+  };
+  return uses(t.args) || uses(t.build);
+}
+
 }  // namespace espat::e2e

@@ -70,4 +70,8 @@ struct Transcript {
 // Parses a whole transcript. Throws ParseError.
 Transcript parse_transcript(std::string_view text, std::string path = "<inline>");
 
+// True when the transcript reads ../shared/vectors: `flash "vectors:..."`, or `${VECTORS}` in
+// an `args` or `build` word. Such a test skips where the vectors are missing.
+bool needs_vectors(const Transcript& t);
+
 }  // namespace espat::e2e

@@ -8,6 +8,7 @@
 
 #include "commands/catalog.hpp"
 #include "commands/table.hpp"
+#include "shared_dirs.hpp"
 
 using namespace espat;
 
@@ -26,8 +27,9 @@ const char* kEnd = "<!-- command-table:end -->";
 }  // namespace
 
 TEST(Catalog, MatchesSpec) {
-  std::ifstream tsv(ESPAT_VECTORS_DIR "/../spec/commands.tsv");
-  if (!tsv) GTEST_SKIP() << "shared/spec not beside the repository";
+  REQUIRE_SPEC();
+  std::ifstream tsv(espat_test::spec_dir() + "/commands.tsv");
+  ASSERT_TRUE(tsv) << "cannot read " << espat_test::spec_dir() << "/commands.tsv";
   std::string line;
   std::getline(tsv, line);  // header
   std::size_t i = 0;

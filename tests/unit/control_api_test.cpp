@@ -146,6 +146,8 @@ class ControlApiServer : public ::testing::Test {
       state_thread = std::this_thread::get_id();
       return json{{"mode", 3}};
     };
+    v.reset = [this] { restarts.push_back("reset"); };
+    v.power_cycle = [this] { restarts.push_back("power-cycle"); };
     api.emplace(io, world, std::vector<ModuleView>{v});
     loop = std::thread([this] { io.run(); });
     loop_id = loop.get_id();
@@ -175,6 +177,7 @@ class ControlApiServer : public ::testing::Test {
   std::optional<ControlApi> api;
   std::thread loop;
   std::thread::id loop_id, state_thread;
+  std::vector<std::string> restarts;  // written on the loop, read after the reply
   std::uint16_t port = 0;
   std::optional<httplib::Client> client;
 };
@@ -351,6 +354,21 @@ TEST_F(ControlApiServer, ModulesAreReadOnTheLoop) {
   EXPECT_EQ(client->Get("/modules/0")->status, 404);
 }
 
+TEST_F(ControlApiServer, ResetAndPowerCycle) {
+  auto r = client->Post("/modules/3/reset", "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body(r), json({{"reset", 3}}));
+  r = client->Post("/modules/3/power-cycle", "{}", "application/json");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body(r), json({{"power_cycled", 3}}));
+  EXPECT_EQ(restarts, (std::vector<std::string>{"reset", "power-cycle"}));
+  EXPECT_EQ(client->Post("/modules/0/reset", "{}", "application/json")->status, 404);
+  EXPECT_EQ(client->Get("/modules/3/reset")->status, 405);
+  EXPECT_EQ(client->Post("/modules/3/reboot", "{}", "application/json")->status, 404);
+  EXPECT_EQ(restarts.size(), 2u);
+}
+
 TEST_F(ControlApiServer, IdsArePercentDecodedPerSegment) {
   auto r = client->Post("/aps", R"({"id":"a/b c","ssid":"x","security":"OPEN"})", "application/json");
   EXPECT_EQ(r->status, 201);
@@ -373,6 +391,26 @@ TEST(ControlApi, StopAnswersWaitingRequests) {
   EXPECT_EQ(reply.wait_for(200ms), std::future_status::timeout);
   api.stop();
   EXPECT_EQ(reply.get(), 503);
+}
+
+// httplib's own socket options (SO_REUSEPORT) would let a second server share the port.
+TEST(ControlApi, APortInUseIsRefused) {
+  asio::io_context io;
+  World world;
+  ControlApi first(io, world, {});
+  const auto port = first.start(0);
+  ControlApi second(io, world, {});
+  try {
+    second.start(port);
+    ADD_FAILURE() << "a second server listens on " << port;
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "control API: cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use");
+  }
+  // Once the first is gone, the port can be taken again at once.
+  first.stop();
+  ControlApi third(io, world, {});
+  EXPECT_EQ(third.start(port), port);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "flash/default_image.hpp"
 #include "flash/image.hpp"
 #include "flash/nvs.hpp"
+#include "shared_dirs.hpp"
 
 namespace espat::flash {
 
@@ -56,6 +57,7 @@ FactoryParams expected(std::string module, int tx, int rx) {
 }
 
 TEST(FactoryParams, ReadsMfgNvsVectors) {
+  REQUIRE_VECTORS();
   const std::map<std::string, FactoryParams> cases = {
       {"mfg_nvs/mfg_nvs-WROOM-32.bin", expected("WROOM-32", 17, 16)},
       {"mfg_nvs/mfg_nvs-WROOM-32-idf-v5.0-generator.bin", expected("WROOM-32", 17, 16)},
@@ -85,6 +87,7 @@ std::vector<std::string> split_csv(const std::string& line) {
 }
 
 TEST(FactoryParams, ReadsEveryLegacyFactoryParamBin) {
+  REQUIRE_VECTORS();
   std::ifstream csv(kVectors + "/factory_param/factory_param_data.csv");
   std::string line;
   std::getline(csv, line);
@@ -123,6 +126,7 @@ TEST(FactoryParams, ReadsEveryLegacyFactoryParamBin) {
 std::vector<std::uint8_t> wroom_legacy() { return load("factory_param/factory_param_WROOM-32.bin"); }
 
 TEST(FactoryParams, LegacyFirmwareQuirks) {
+  REQUIRE_VECTORS();
   {
     auto b = wroom_legacy();
     b[2] = 2, b[3] = 2;  // version <= 2: byte 3 is the module id

@@ -15,6 +15,7 @@
 #include "flash/nvs.hpp"
 #include "flash/nvs_csv.hpp"
 #include "flash/region.hpp"
+#include "shared_dirs.hpp"
 
 namespace {
 
@@ -33,6 +34,7 @@ void expect_same(const Bytes& got, const Bytes& want) {
 }
 
 TEST(ImageEdit, BaudAndPins) {
+  REQUIRE_VECTORS();
   const Bytes in = read_binary_file(kAtPy / "image-wroom32-blank.bin");
   EditOptions o;
   o.baud = 921600;
@@ -46,6 +48,7 @@ TEST(ImageEdit, BaudAndPins) {
 }
 
 TEST(ImageEdit, ModuleCountryChannels) {
+  REQUIRE_VECTORS();
   const Bytes in = read_binary_file(kAtPy / "image-wroom32-blank.bin");
   EditOptions o;
   o.module_name = "MY-MODULE";
@@ -56,6 +59,7 @@ TEST(ImageEdit, ModuleCountryChannels) {
 }
 
 TEST(ImageEdit, ClientCertReplaced) {
+  REQUIRE_VECTORS();
   const Bytes in = read_binary_file(kAtPy / "image-wroom32-blank.bin");
   EditOptions o;
   o.blobs["client_cert.0"] = read_binary_file(kAtPy / "new_client_cert.crt");
@@ -64,12 +68,14 @@ TEST(ImageEdit, ClientCertReplaced) {
 
 // With no change at all, at.py's layout is still written: the v5.0 generator's layout.
 TEST(ImageEdit, NoChangeGivesTheOldGeneratorLayout) {
+  REQUIRE_VECTORS();
   Bytes part = read_binary_file(fs::path(ESPAT_VECTORS_DIR) / "mfg_nvs" / "mfg_nvs-WROOM-32.bin");
   to_at_py_layout(part);
   EXPECT_EQ(part, read_binary_file(fs::path(ESPAT_VECTORS_DIR) / "mfg_nvs" / "mfg_nvs-WROOM-32-idf-v5.0-generator.bin"));
 }
 
 TEST(ImageEdit, GattsRow) {
+  REQUIRE_VECTORS();
   const Bytes in = read_binary_file(kAtPy / "image-wroom32-blank.bin");
   EditOptions o;
   o.gatts[3] = "3,16,0x2901,0x11,1,1,31";
@@ -83,6 +89,7 @@ TEST(ImageEdit, GattsRow) {
 }
 
 TEST(ImageEdit, LegacyBaudAndPins) {
+  REQUIRE_VECTORS();
   const Bytes in = read_binary_file(kFactory / "factory_param_WROOM-32.bin");
   EditOptions o;
   o.baud = 921600;
@@ -94,6 +101,7 @@ TEST(ImageEdit, LegacyBaudAndPins) {
 }
 
 TEST(ImageEdit, LegacyModuleCountryChannels) {
+  REQUIRE_VECTORS();
   const Bytes in = read_binary_file(kFactory / "factory_param_WROOM-32.bin");
   EditOptions o;
   o.module_name = "MY-MODULE";
@@ -104,6 +112,7 @@ TEST(ImageEdit, LegacyModuleCountryChannels) {
 }
 
 TEST(ImageEdit, LegacyInsideAnImage) {
+  REQUIRE_VECTORS();
   Bytes img(2u << 20, 0xFF);
   const Bytes fp = read_binary_file(kFactory / "factory_param_WROOM-32.bin");
   std::copy(fp.begin(), fp.end(), img.begin() + 0x30000);
@@ -124,6 +133,7 @@ void expect_error(const Bytes& in, const EditOptions& o, const std::string& frag
 }
 
 TEST(ImageEditBad, Rejected) {
+  REQUIRE_VECTORS();
   const Bytes img = read_binary_file(kAtPy / "image-wroom32-blank.bin");
   const Bytes fp = read_binary_file(kFactory / "factory_param_WROOM-32.bin");
   EditOptions o;
@@ -204,6 +214,7 @@ TEST(ImageGenCli, ErrorsWriteNothing) {
 }
 
 TEST(ImageGenCli, EditLeavesItsInputAlone) {
+  REQUIRE_VECTORS();
   if (espat_binary().empty()) GTEST_SKIP() << "no espat binary beside the tests";
   TempDir t;
   const auto d = t.path.string();

@@ -9,6 +9,7 @@
 #include "flash/factory_build.hpp"
 #include "flash/image_info.hpp"
 #include "flash/legacy_read.hpp"
+#include "shared_dirs.hpp"
 
 namespace espat::flash {
 namespace {
@@ -51,6 +52,7 @@ Bytes legacy_image() {
 }
 
 TEST(LegacyPkiRead, ItemsAreTheInputFilesByteForByte) {
+  REQUIRE_VECTORS();
   const auto pki = read_legacy_pki(vector_file("pki/client_key.bin"));
   EXPECT_TRUE(pki.problems.empty());
   EXPECT_EQ(pki.count, 2);
@@ -66,6 +68,7 @@ TEST(LegacyPkiRead, ItemsAreTheInputFilesByteForByte) {
 }
 
 TEST(LegacyPkiRead, MixedItemsKeepTheirTypeAndId) {
+  REQUIRE_VECTORS();
   const auto pki = read_legacy_pki(vector_file("pki/pki-mixed.bin"));
   EXPECT_TRUE(pki.problems.empty());
   std::vector<std::pair<int, int>> got;
@@ -75,6 +78,7 @@ TEST(LegacyPkiRead, MixedItemsKeepTheirTypeAndId) {
 }
 
 TEST(LegacyPkiRead, DamageIsReportedAndTheRestRead) {
+  REQUIRE_VECTORS();
   Bytes b = vector_file("pki/client_cert.bin");
   b[8 + 4 + 1164 + 3] = 0x05;  // the second item's length (LE u16 at +2) becomes 0x058c: past the items
   auto pki = read_legacy_pki(b);
@@ -94,6 +98,7 @@ TEST(LegacyPkiRead, DamageIsReportedAndTheRestRead) {
 }
 
 TEST(LegacyBleDataRead, LengthMagicAndJson) {
+  REQUIRE_VECTORS();
   const auto d = read_legacy_ble_data(vector_file("pki/ble_data/ble_data.bin"));
   EXPECT_TRUE(d.problems.empty());
   EXPECT_EQ(d.length, 0x1953);
@@ -105,6 +110,7 @@ TEST(LegacyBleDataRead, LengthMagicAndJson) {
 }
 
 TEST(ImageInfoLegacy, PkiBinAlone) {
+  REQUIRE_VECTORS();
   const json info = describe_bin(vector_file("pki/client_cert.bin"), "client_cert.bin");
   EXPECT_EQ(info["kind"], "pki");
   ASSERT_EQ(info["legacy_pki"].size(), 1u);
@@ -128,6 +134,7 @@ TEST(ImageInfoLegacy, PkiBinAlone) {
 }
 
 TEST(ImageInfoLegacy, KeysShowTypeAndSizeOnlyWhateverTheirTypeByte) {
+  REQUIRE_VECTORS();
   // The v2.4.0.0 build typed the key items as certificates (type 2): the content decides.
   const json info = describe_bin(vector_file("pki/v2.4.0.0-build/client_key.bin"), "client_key.bin");
   const auto& item = info["legacy_pki"][0]["items"][1];
@@ -142,6 +149,7 @@ TEST(ImageInfoLegacy, KeysShowTypeAndSizeOnlyWhateverTheirTypeByte) {
 }
 
 TEST(ImageInfoLegacy, BleDataBinAlone) {
+  REQUIRE_VECTORS();
   const json info = describe_bin(vector_file("pki/ble_data/ble_data.bin"), "ble_data.bin");
   EXPECT_EQ(info["kind"], "ble-data");
   const auto& ble = info["legacy_ble_data"];
@@ -164,6 +172,7 @@ TEST(ImageInfoLegacy, BleDataBinAlone) {
 
 // Flash bytes need not be UTF-8: a Latin-1 module name shows as U+FFFD, in the text and --json.
 TEST(ImageInfoLegacy, BytesThatAreNotUtf8) {
+  REQUIRE_VECTORS();
   Bytes b = vector_file("factory_param/factory_param_WROOM-32.bin");
   b[56] = 0xE9;  // 'W' of WROOM-32 becomes a Latin-1 e-acute
   const json info = describe_bin(b, "f.bin");
@@ -173,6 +182,7 @@ TEST(ImageInfoLegacy, BytesThatAreNotUtf8) {
 }
 
 TEST(ImageInfoLegacy, InsideAV2Image) {
+  REQUIRE_VECTORS();
   const json info = describe_bin(legacy_image(), "factory_v2.bin");
   EXPECT_EQ(info["kind"], "image");
   EXPECT_EQ(info["factory_params"]["source"], "factory_param");

@@ -14,6 +14,7 @@
 #include "flash/default_image.hpp"
 #include "flash/image_file.hpp"
 #include "flash/nvs.hpp"
+#include "shared_dirs.hpp"
 
 namespace espat::flash {
 namespace {
@@ -71,6 +72,7 @@ class TempDir : public ::testing::Test {
 };
 
 TEST(DefaultImage, LayoutMatchesTheReleaseImage) {
+  REQUIRE_VECTORS();
   const auto img = make_default_image();
   ASSERT_EQ(img.size(), 4u << 20);
   EXPECT_EQ(slice(img, 0x8000, 0xC00), load(kVectors + "/partition-table/partitions_at-v4.1.1.0.bin"));
@@ -83,6 +85,7 @@ TEST(DefaultImage, LayoutMatchesTheReleaseImage) {
 }
 
 TEST(DefaultImage, MfgNvsHoldsFactoryParamAndBleData) {
+  REQUIRE_VECTORS();
   MemoryRegion flash(make_default_image());
   SubRegion mfg(flash, 0x21000, 0x1C000);
   const nvs::Storage s(mfg, true);
@@ -140,6 +143,7 @@ TEST(FlashImage, OpensAnInMemoryImage) {
 }
 
 TEST(FlashImage, OpensTheLegacyLayout) {
+  REQUIRE_VECTORS();
   // ESP-AT v2.4: the secondary table holds type-0x40 partitions, factory_param among them.
   auto bytes = make_default_image();
   const auto legacy = load(kVectors + "/partition-table/at_customize-v2.4.0.0.bin");

@@ -14,6 +14,7 @@
 #include "flash/image.hpp"
 #include "flash/image_info.hpp"
 #include "flash/image_split.hpp"
+#include "shared_dirs.hpp"
 
 namespace espat::flash {
 namespace {
@@ -95,6 +96,7 @@ TEST(ImageInfo, DefaultImage) {
 }
 
 TEST(ImageInfo, AtPyBlankImageWithCertificates) {
+  REQUIRE_VECTORS();
   const auto image = load(kVectors + "at-py/image-wroom32-blank.bin");
   const json info = describe_bin(image, "image-wroom32-blank.bin");
   EXPECT_EQ(info["kind"], "image");
@@ -123,6 +125,7 @@ TEST(ImageInfo, AtPyBlankImageWithCertificates) {
 }
 
 TEST(ImageInfo, SingleBins) {
+  REQUIRE_VECTORS();
   {
     const json info = describe_bin(load(kVectors + "partition-table/at_customize-v4.1.1.0.bin"), "t.bin");
     EXPECT_EQ(info["kind"], "partition-table");
@@ -153,6 +156,7 @@ TEST(ImageInfo, SingleBins) {
 }
 
 TEST(ImageBuild, FromPairs) {
+  REQUIRE_VECTORS();
   const auto table = load(kVectors + "partition-table/partitions_at-v4.1.1.0.bin");
   const auto custom = load(kVectors + "partition-table/at_customize-v4.1.1.0.bin");
   const auto mfg = load(kVectors + "mfg_nvs/mfg_nvs-WROOM-32.bin");
@@ -177,6 +181,7 @@ TEST(ImageBuild, FromPairs) {
 }
 
 TEST(ImageBuild, FromDownloadConfig) {
+  REQUIRE_VECTORS();
   TempDir dir;
   write(dir.path / "partition_table/partition-table.bin", load(kVectors + "partition-table/partitions_at-v4.1.1.0.bin"));
   write(dir.path / "at_customize.bin", load(kVectors + "partition-table/at_customize-v4.1.1.0.bin"));
@@ -216,6 +221,7 @@ void expect_round_trip(const std::vector<std::uint8_t>& image, const std::vector
 }
 
 TEST(ImageSplit, SplitThenBuildGivesTheSameImage) {
+  REQUIRE_VECTORS();
   for (const auto& image : {make_default_image(), load(kVectors + "at-py/image-wroom32-blank.bin")}) {
     TempDir dir;
     const auto files = split_image(image, "image.bin");
@@ -243,6 +249,7 @@ TEST(ImageSplit, SplitThenBuildGivesTheSameImage) {
 // Bytes that no partition holds (a second-stage bootloader's neighbours, the rest of the table
 // sectors, what lies between the secondary partitions) come out as gap files and go back.
 TEST(ImageSplit, BytesOutsideThePartitionsRoundTrip) {
+  REQUIRE_VECTORS();
   auto image = load(kVectors + "at-py/image-wroom32-blank.bin");
   const std::pair<std::uint32_t, std::vector<std::uint8_t>> marks[] = {
       {0x0000, {0x00, 0x11}},         // before the bootloader

@@ -6,6 +6,7 @@
 
 #include "flash/legacy_bins.hpp"
 #include "flash/nvs_csv.hpp"
+#include "shared_dirs.hpp"
 
 namespace {
 
@@ -15,7 +16,10 @@ using Bytes = std::vector<std::uint8_t>;
 
 const fs::path kVectors = ESPAT_VECTORS_DIR;
 
-class LegacyFactoryParam : public ::testing::TestWithParam<std::string> {};
+class LegacyFactoryParam : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { REQUIRE_VECTORS(); }
+};
 
 TEST_P(LegacyFactoryParam, MatchesTheToolOutput) {
   const fs::path dir = kVectors / "factory_param";
@@ -36,6 +40,7 @@ INSTANTIATE_TEST_SUITE_P(Vectors, LegacyFactoryParam,
                          });
 
 TEST(LegacyFactoryParamBad, UnknownModuleAndBadRows) {
+  REQUIRE_VECTORS();
   const fs::path dir = kVectors / "factory_param";
   const std::string data = read_text_file(dir / "factory_param_data.csv");
   const std::string types = read_text_file(dir / "factory_param_type.csv");
@@ -62,6 +67,7 @@ struct PkiCase {
 };
 
 TEST(LegacyPki, MatchesAtPkiOutputs) {
+  REQUIRE_VECTORS();
   const fs::path dir = kVectors / "pki";
   const std::vector<PkiCase> cases = {
       {"client_cert.bin", {{"cert", "client_cert/client_cert_00.crt"}, {"cert", "client_cert/client_cert_01.crt"}}},
@@ -105,6 +111,7 @@ TEST(LegacyPki, MatchesAtPkiOutputs) {
 }
 
 TEST(LegacyBleData, MatchesBleServiceOutputs) {
+  REQUIRE_VECTORS();
   const fs::path dir = kVectors / "pki" / "ble_data";
   EXPECT_EQ(gen_ble_data(read_text_file(dir / "example.csv")), read_binary_file(dir / "ble_data.bin"));
   EXPECT_EQ(gen_ble_data(read_text_file(dir / "GattServiceExample.csv")),

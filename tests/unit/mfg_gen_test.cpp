@@ -6,6 +6,7 @@
 
 #include "flash/mfg_gen.hpp"
 #include "flash/nvs_csv.hpp"
+#include "shared_dirs.hpp"
 
 namespace {
 
@@ -22,7 +23,10 @@ MfgOptions opts(const std::string& module) {
   return o;
 }
 
-class MfgGen : public ::testing::TestWithParam<std::string> {};
+class MfgGen : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { REQUIRE_VECTORS(); }
+};
 
 TEST_P(MfgGen, CsvEqualsTheBuildsCsv) {
   // The build's CSV names the files by absolute path; the vector has them as raw_data/...
@@ -47,6 +51,7 @@ INSTANTIATE_TEST_SUITE_P(Vectors, MfgGen, ::testing::Values("WROOM-32", "MINI-1"
 });
 
 TEST(MfgGenBad, UnknownModule) {
+  REQUIRE_VECTORS();
   MfgOptions o;
   o.module = "NO-SUCH-MODULE";
   try {

@@ -8,6 +8,7 @@
 #include "flash/nvs.hpp"
 #include "flash/nvs_csv.hpp"
 #include "flash/region.hpp"
+#include "shared_dirs.hpp"
 
 namespace {
 
@@ -35,7 +36,10 @@ Bytes gen(const std::string& rel, std::size_t size) {
   return generate_nvs(read_text_file(csv), csv.parent_path(), size, csv.string());
 }
 
-class NvsCsvVector : public ::testing::TestWithParam<Case> {};
+class NvsCsvVector : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override { REQUIRE_VECTORS(); }
+};
 
 TEST_P(NvsCsvVector, GeneratesTheVectorByteForByte) {
   const Bytes want = read_binary_file(kVectors / (GetParam().name + ".bin"));
@@ -68,6 +72,7 @@ std::string case_name(const ::testing::TestParamInfo<Case>& i) {
 INSTANTIATE_TEST_SUITE_P(Vectors, NvsCsvVector, ::testing::ValuesIn(kCases), case_name);
 
 TEST(NvsCsv, EveryNvsVectorIsCovered) {
+  REQUIRE_VECTORS();
   std::size_t n = 0;
   for (const auto& e : fs::directory_iterator(kVectors / "nvs"))
     if (e.path().extension() == ".csv") ++n;
@@ -75,6 +80,7 @@ TEST(NvsCsv, EveryNvsVectorIsCovered) {
 }
 
 TEST(NvsCsv, DumpFormat) {
+  REQUIRE_VECTORS();
   const std::string csv = dump_nvs_csv(gen("nvs/nvs-d-namespaces", 0x6000));
   EXPECT_EQ(csv,
             "key,type,encoding,value\n"
@@ -86,6 +92,7 @@ TEST(NvsCsv, DumpFormat) {
 // The dump and `image info` name the types through one helper (nvs::type_name); the dump spells
 // a blob by its CSV encoding, base64.
 TEST(NvsCsv, DumpNamesEveryType) {
+  REQUIRE_VECTORS();
   std::vector<std::string> encodings;
   const std::string csv = dump_nvs_csv(read_binary_file(kVectors / "nvs/nvs-a-primitives.bin"));
   for (std::size_t at = 0; (at = csv.find(",data,", at)) != std::string::npos; at += 6) {
@@ -250,6 +257,7 @@ TEST(NvsCsvBadInput, StringLimits) {
 }
 
 TEST(NvsCsvBadInput, BadLines) {
+  REQUIRE_VECTORS();
   expect_error("key,type,value\n", "in.csv:1: the first line must be the header");
   expect_error(kHead + "k,data,u8\n", "in.csv:3: expected 4 fields");
   expect_error(kHead + "k,blob,u8,1\n", "in.csv:3: unknown type `blob`");
@@ -267,6 +275,7 @@ TEST(NvsCsvBadInput, BadLines) {
 }
 
 TEST(NvsCsvBadInput, PartitionTooSmallOrBadSize) {
+  REQUIRE_VECTORS();
   expect_error(kHead + "k,file,binary,blob_20000.dat\n", "in.csv:3: ns/k:");
   expect_error(kHead, "partition size", 0x2000);
   expect_error(kHead, "partition size", 0x3001);

@@ -8,6 +8,7 @@
 
 #include "flash/crc32.hpp"
 #include "nvs_test_util.hpp"
+#include "shared_dirs.hpp"
 
 namespace nvs_test {
 namespace {
@@ -91,21 +92,34 @@ std::string dump_for(const fs::path& bin) {
   return (bin.parent_path() / (name + ".nvs_tool.json")).string();
 }
 
+// A fixed list, not a directory listing: the tests exist (and skip) without ../shared/vectors.
+const char* const kVectorImages[] = {
+    "mfg_nvs/mfg_nvs-MINI-1.bin",      "mfg_nvs/mfg_nvs-WROOM-32-idf-v5.0-generator.bin",
+    "mfg_nvs/mfg_nvs-WROOM-32.bin",    "mfg_nvs/mfg_nvs-WROVER-32.bin",
+    "nvs/nvs-a-primitives.bin",        "nvs/nvs-b-strings.bin",
+    "nvs/nvs-c-blobs.bin",             "nvs/nvs-d-namespaces.bin",
+    "nvs/nvs-e-encodings.bin",         "nvs/nvs-f-min-0x3000.bin",
+    "nvs/nvs-g-many-entries.bin",      "nvs/nvs-h-empty-0x3000.bin",
+};
+
 std::vector<std::string> vector_images() {
   std::vector<std::string> out;
-  for (const char* dir : {"nvs", "mfg_nvs"}) {
-    std::error_code ec;  // a missing folder fails NvsVectors.Present, not test discovery
-    for (auto it = fs::directory_iterator(fs::path(vectors_dir()) / dir, ec); !ec && it != fs::directory_iterator(); ++it)
-      if (it->path().extension() == ".bin") out.push_back(it->path().string());
-  }
-  std::sort(out.begin(), out.end());
+  for (const char* rel : kVectorImages) out.push_back(vectors_dir() + "/" + rel);
   return out;
 }
 
 }  // namespace
 
+// The list above is every image of the vectors: a new one gets a test too.
 TEST(NvsVectors, Present) {
-  EXPECT_GE(vector_images().size(), 12u) << "the vectors are read from " << vectors_dir();
+  REQUIRE_VECTORS();
+  std::vector<std::string> found;
+  for (const char* dir : {"mfg_nvs", "nvs"})
+    for (const auto& e : fs::directory_iterator(fs::path(vectors_dir()) / dir))
+      if (e.path().extension() == ".bin") found.push_back(std::string(dir) + "/" + e.path().filename().string());
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found, std::vector<std::string>(std::begin(kVectorImages), std::end(kVectorImages)))
+      << "the vectors are read from " << vectors_dir();
 }
 
 namespace {
@@ -139,7 +153,10 @@ void expect_dump(const nvs::Storage& s, const Expected& e, const std::string& wh
 
 // ---- every reference image equals its nvs_tool.py dump ----------------------------------------
 
-class NvsVectorImage : public ::testing::TestWithParam<std::string> {};
+class NvsVectorImage : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { REQUIRE_VECTORS(); }
+};
 
 TEST_P(NvsVectorImage, MatchesNvsToolDump) {
   const Bytes image = read_file(GetParam());
@@ -245,6 +262,7 @@ std::optional<Value> str_of(std::string_view s) { return Value::str(s); }
 Value blob_file(const std::string& rel) { return Value::blob(read_file(vectors_dir() + "/" + rel)); }
 
 TEST(NvsVectors, PrimitivesMatchCsv) {
+  REQUIRE_VECTORS();
   MemoryRegion mem(0);
   const auto s = open_vector(mem, "nvs/nvs-a-primitives.bin");
   EXPECT_EQ(s.get("prim", "u8_max"), Value::u8(255));
@@ -262,6 +280,7 @@ TEST(NvsVectors, PrimitivesMatchCsv) {
 }
 
 TEST(NvsVectors, StringsMatchCsv) {
+  REQUIRE_VECTORS();
   MemoryRegion mem(0);
   const auto s = open_vector(mem, "nvs/nvs-b-strings.bin");
   EXPECT_EQ(s.get("str", "s_empty"), str_of(""));
@@ -274,6 +293,7 @@ TEST(NvsVectors, StringsMatchCsv) {
 }
 
 TEST(NvsVectors, BlobsMatchInputFiles) {
+  REQUIRE_VECTORS();
   MemoryRegion mem(0);
   const auto s = open_vector(mem, "nvs/nvs-c-blobs.bin");
   for (const char* n : {"10", "4000", "5000", "20000"})
@@ -283,6 +303,7 @@ TEST(NvsVectors, BlobsMatchInputFiles) {
 }
 
 TEST(NvsVectors, EncodingsMatchCsv) {
+  REQUIRE_VECTORS();
   MemoryRegion mem(0);
   const auto s = open_vector(mem, "nvs/nvs-e-encodings.bin");
   EXPECT_EQ(s.get("enc", "hex_small"), Value::blob(hex_decode("0123456789abcdef")));
@@ -298,6 +319,7 @@ TEST(NvsVectors, EncodingsMatchCsv) {
 }
 
 TEST(NvsVectors, NamespacesInIndexOrder) {
+  REQUIRE_VECTORS();
   MemoryRegion mem(0);
   const auto s = open_vector(mem, "nvs/nvs-d-namespaces.bin");
   EXPECT_EQ(s.namespaces(), (std::vector<std::string>{"alpha", "beta", "gamma"}));
@@ -313,6 +335,7 @@ TEST(NvsVectors, NamespacesInIndexOrder) {
 }
 
 TEST(NvsVectors, MfgNvsMatchesRawFiles) {
+  REQUIRE_VECTORS();
   for (const char* image : {"mfg_nvs/mfg_nvs-WROOM-32.bin", "mfg_nvs/mfg_nvs-WROOM-32-idf-v5.0-generator.bin"}) {
     MemoryRegion mem(0);
     const auto s = open_vector(mem, image);
@@ -330,6 +353,7 @@ TEST(NvsVectors, MfgNvsMatchesRawFiles) {
 
 // at.py rewrites mfg_nvs with its own generator (old layout): the requested changes, nothing else.
 TEST(NvsVectors, AtPyOutputsHoldTheRequestedChanges) {
+  REQUIRE_VECTORS();
   const Expected base = load_dump(vectors_dir() + "/mfg_nvs/mfg_nvs-WROOM-32.nvs_tool.json");
   struct Case {
     const char* image;
@@ -508,6 +532,7 @@ TEST(NvsBasics, EraseKeyNamespaceAndAll) {
 }
 
 TEST(NvsBasics, ReadOnlyStorageRefusesWrites) {
+  REQUIRE_VECTORS();
   MemoryRegion mem(read_file(vectors_dir() + "/nvs/nvs-f-min-0x3000.bin"));
   const Bytes before = mem.bytes();
   nvs::Storage s(mem, true);
@@ -529,6 +554,7 @@ TEST(NvsBasics, TooManyNamespaces) {
 // ---- corrupt and foreign input ----------------------------------------------------------------
 
 TEST(NvsCorrupt, BadPageHeaderIsReportedAndSkipped) {
+  REQUIRE_VECTORS();
   Bytes image = read_file(vectors_dir() + "/nvs/nvs-c-blobs.bin");  // FFFFFFFA--
   image[7 * 4096 + 28] ^= 0x01;                                      // header CRC of the ACTIVE page
   MemoryRegion mem(image);
@@ -550,6 +576,7 @@ TEST(NvsCorrupt, BadPageHeaderIsReportedAndSkipped) {
 }
 
 TEST(NvsCorrupt, BadEntryIsReportedAndSkipped) {
+  REQUIRE_VECTORS();
   Bytes image = read_file(vectors_dir() + "/nvs/nvs-a-primitives.bin");
   image[64 + 2 * 32 + 24] ^= 0x40;  // data of entry 2 (u8_max)
   MemoryRegion mem(image);
@@ -563,6 +590,7 @@ TEST(NvsCorrupt, BadEntryIsReportedAndSkipped) {
 }
 
 TEST(NvsCorrupt, BadStringDataIsReported) {
+  REQUIRE_VECTORS();
   Bytes image = read_file(vectors_dir() + "/nvs/nvs-f-min-0x3000.bin");
   image[64 + 4 * 32 + 3] ^= 0x01;  // payload of "str" (entries 3-4)
   MemoryRegion mem(image);
@@ -595,6 +623,7 @@ TEST(NvsCorrupt, RandomBytesAreForeignAndUntouched) {
 }
 
 TEST(NvsCorrupt, GarbageInAnUninitialisedPageIsReportedNotErased) {
+  REQUIRE_VECTORS();
   Bytes image = read_file(vectors_dir() + "/nvs/nvs-f-min-0x3000.bin");  // A--
   image[2 * 4096 + 100] = 0x00;
   MemoryRegion mem(image);

@@ -1,6 +1,7 @@
 // The partition-table CSV against gen_esp32part.py's vectors (vectors/README.md §1) and its
 // bad-input rules.
 #include "flash/partition_csv.hpp"
+#include "shared_dirs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -34,6 +35,7 @@ constexpr Vector kVectors[] = {
 };
 
 TEST(PartitionCsv, EveryVectorCsvGivesItsBinByteForByte) {
+  REQUIRE_VECTORS();
   for (const auto& v : kVectors) {
     SCOPED_TRACE(v.name);
     const auto table = parse_partition_csv(load_text(std::string(v.name) + ".csv"));
@@ -42,6 +44,7 @@ TEST(PartitionCsv, EveryVectorCsvGivesItsBinByteForByte) {
 }
 
 TEST(PartitionCsv, BinToCsvToBinRoundTrips) {
+  REQUIRE_VECTORS();
   for (const auto& v : kVectors) {
     SCOPED_TRACE(v.name);
     const auto bin = load(std::string(v.name) + ".bin");
@@ -51,6 +54,7 @@ TEST(PartitionCsv, BinToCsvToBinRoundTrips) {
 }
 
 TEST(PartitionCsv, CsvTextIsGenEsp32partFormat) {
+  REQUIRE_VECTORS();
   const auto csv = partition_table_to_csv(PartitionTable::parse(load("partitions_at-v4.1.1.0.bin")));
   EXPECT_EQ(csv,
             "# ESP-IDF Partition Table\n"

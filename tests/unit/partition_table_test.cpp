@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "flash/default_image.hpp"
+#include "shared_dirs.hpp"
 
 namespace espat::flash {
 namespace {
@@ -66,6 +67,7 @@ const GoodVector kGood[] = {
 };
 
 TEST(PartitionTable, ParsesVectorsAsTheirCsv) {
+  REQUIRE_VECTORS();
   for (const auto& v : kGood) {
     SCOPED_TRACE(v.bin);
     const auto t = PartitionTable::parse(load(v.bin));
@@ -75,6 +77,7 @@ TEST(PartitionTable, ParsesVectorsAsTheirCsv) {
 }
 
 TEST(PartitionTable, SerializesByteIdenticalToGenEsp32part) {
+  REQUIRE_VECTORS();
   for (const auto& v : kGood) {
     SCOPED_TRACE(v.bin);
     const auto bytes = load(v.bin);
@@ -85,11 +88,13 @@ TEST(PartitionTable, SerializesByteIdenticalToGenEsp32part) {
 }
 
 TEST(PartitionTable, DefaultTablesEqualTheVectors) {
+  REQUIRE_VECTORS();
   EXPECT_EQ(default_primary_table().serialize(false), load("partitions_at-v4.1.1.0.bin"));
   EXPECT_EQ(default_secondary_table().serialize(true), load("at_customize-v4.1.1.0.bin"));
 }
 
 TEST(PartitionTable, RejectsBadMd5) {
+  REQUIRE_VECTORS();
   for (const char* name : {"at_customize-v4.1.1.0-bad-md5.bin", "at_customize-v2.4.0.0-bad-md5.bin"}) {
     SCOPED_TRACE(name);
     try {
@@ -102,6 +107,7 @@ TEST(PartitionTable, RejectsBadMd5) {
 }
 
 TEST(PartitionTable, FindsByLabel) {
+  REQUIRE_VECTORS();
   const auto t = PartitionTable::parse(load("at_customize-v2.4.0.0.bin"));
   const Partition* p = t.find("factory_param");
   ASSERT_NE(p, nullptr);
@@ -122,6 +128,7 @@ std::string error_of(const std::vector<std::uint8_t>& bytes) {
 }
 
 TEST(PartitionTable, RejectsMalformedTables) {
+  REQUIRE_VECTORS();
   const auto good = load("partitions_at-v4.1.1.0.bin");
 
   auto bad_magic = good;
@@ -153,6 +160,7 @@ TEST(PartitionTable, RejectsMalformedTables) {
 }
 
 TEST(PartitionTable, StopsAtTheFirstEndMarker) {
+  REQUIRE_VECTORS();
   auto bytes = load("partitions_at-v4.1.1.0.bin");
   // Anything after the FF entry is not part of the table (esp_partition_table_verify).
   std::fill(bytes.begin() + 0x100, bytes.begin() + 0x120, 0x00);

@@ -1,0 +1,72 @@
+// What the tests that run espat themselves (not through a transcript) share: an AT port reached
+// through the pty link espat made, and an `espat run` child with its control API.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace espat::e2e {
+
+using Millis = std::chrono::milliseconds;
+
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One AT port: the pty slave that espat made, reached through its link.
+class AtPort {
+ public:
+  explicit AtPort(const std::filesystem::path& link);
+  ~AtPort();
+  AtPort(const AtPort&) = delete;
+  AtPort& operator=(const AtPort&) = delete;
+
+  void send(std::string_view bytes);
+  // The next bytes must be exactly `want`, within `timeout`; fails at the first byte that differs.
+  void expect(std::string_view want, Millis timeout = Millis(3000));
+  // An ECMAScript regex that must match the start of the bytes received next, within
+  // `timeout`; consumes and returns the match. End it with a literal terminator like \r\n.
+  std::string match(const std::string& regex, Millis timeout = Millis(3000));
+  // Nothing may arrive for `d`.
+  void silence(Millis d);
+  // Everything that arrives until nothing has for `quiet`; returned, not checked.
+  std::string drain(Millis quiet);
+
+ private:
+  void read_some(Millis wait);
+
+  int fd_ = -1;
+  std::string buf_;
+};
+
+// `espat run ARGS...` as a child, stdout to /dev/null, stderr to a file.
+class EspatRun {
+ public:
+  EspatRun(const std::vector<std::string>& run_args, std::filesystem::path stderr_path);
+  ~EspatRun();  // SIGKILL if still running
+  EspatRun(const EspatRun&) = delete;
+  EspatRun& operator=(const EspatRun&) = delete;
+
+  // The port of `espat: control API: http://127.0.0.1:<port>` on stderr. Throws Failure when
+  // it does not come within the (scaled) timeout, or espat ends first.
+  int control_port(Millis timeout = Millis(5000));
+  // The exit status once espat has exited by itself, or nullopt when it still runs after
+  // `timeout` (scaled) or was killed by a signal.
+  std::optional<int> exit_status(Millis timeout);
+  // SIGTERM; true when espat then exits with status 0 within 5 s (scaled). SIGKILL otherwise.
+  bool stop();
+  std::string stderr_text() const;
+
+ private:
+  std::filesystem::path stderr_;
+  pid_t pid_ = -1;
+  int status_ = 0;
+};
+
+}  // namespace espat::e2e
