@@ -99,6 +99,8 @@ class Storage {
 
   std::vector<std::string> namespaces() const;                    // in index order
   std::vector<KeyInfo> keys(std::string_view ns) const;           // in storage order
+  // Strings and blobs are read from the region: a failed read throws FlashError (the store is
+  // unchanged and stays usable).
   std::optional<Value> get(std::string_view ns, std::string_view key) const;
 
   // Writes are skipped when the stored value is equal (spec 3.16 note).
@@ -108,7 +110,8 @@ class Storage {
   Error erase_all();                                               // every sector to FF
 
  private:
-  // The implementation keeps an in-RAM index of pages and items rebuilt by load().
+  // The implementation keeps an index of pages and records (not the partition's bytes), built
+  // by the load and kept up to date by each write; values are read from the region by get().
   struct Impl;
   Region& region_;
   bool read_only_;

@@ -1,4 +1,4 @@
-// Parsing of NVS pages into records and resolved values (see nvs_format.hpp).
+// Scanning of NVS pages into an index of records, and the resolution of keys (see nvs_format.hpp).
 #include "flash/nvs_format.hpp"
 
 #include <algorithm>
@@ -12,7 +12,6 @@ namespace espat::flash::nvs::detail {
 namespace {
 
 using Bytes = std::span<const std::uint8_t>;
-
 
 // zlib answers 0 for a null buffer; the ROM CRC of nothing is the seed, 0xFFFFFFFF (the
 // generator's zero-length blob chunk carries FF FF FF FF).
@@ -35,45 +34,50 @@ Bytes entry_at(Bytes page, std::size_t i) {
 
 // ---- pages -------------------------------------------------------------------------------
 
-void classify_page(Layout& L, std::size_t p, Bytes page) {
-  PageInfo& info = L.pages[p];
-  info.states.fill(EntryState::Empty);
+using States = std::array<EntryState, kEntriesPerPage>;
+
+void classify_page(Index& ix, std::size_t p, Bytes page, std::vector<std::string>& problems) {
+  PageInfo& info = ix.pages[p];
   const std::uint32_t st = le32(page.data());
   const auto where = fmt::format("page 0x{:x}", p * kSectorSize);
   if (st == state::Uninitialized) {
     if (is_erased(page)) return;  // Blank
-    L.blank = false;
+    ix.blank = false;
     info.kind = PageKind::Garbage;
-    L.problems.push_back(where + ": no page header but the sector is not blank, skipped");
+    problems.push_back(where + ": no page header but the sector is not blank, skipped");
     return;
   }
-  L.blank = false;
+  ix.blank = false;
   info.state = st;
   info.seq = le32(page.data() + 4);
   if (esp_crc32(page.subspan(4, 24)) != le32(page.data() + 28)) {
     info.kind = PageKind::BadHeader;
-    L.problems.push_back(where + ": page header CRC mismatch, skipped");
+    problems.push_back(where + ": page header CRC mismatch, skipped");
     return;
   }
-  L.max_seq = std::max(L.max_seq.value_or(0), info.seq);
   const std::uint8_t version = page[8];
   if (version != kVersion2 && version != kVersion1) {
     info.kind = PageKind::BadVersion;
-    L.problems.push_back(fmt::format("{}: unsupported NVS format version 0x{:02x}, skipped", where, version));
+    problems.push_back(fmt::format("{}: unsupported NVS format version 0x{:02x}, skipped", where, version));
     return;
   }
   if (st != state::Active && st != state::Full && st != state::Freeing) {
     info.kind = PageKind::BadState;
-    L.problems.push_back(st == state::Corrupt ? where + ": page marked CORRUPT, skipped"
-                                              : fmt::format("{}: unknown page state 0x{:08x}, skipped", where, st));
+    problems.push_back(st == state::Corrupt ? where + ": page marked CORRUPT, skipped"
+                                            : fmt::format("{}: unknown page state 0x{:08x}, skipped", where, st));
     return;
   }
   info.kind = PageKind::Valid;
-  L.has_valid = true;
+  ix.has_valid = true;
+}
+
+States entry_states(Bytes page) {
+  States states;
   for (std::size_t i = 0; i < kEntriesPerPage; ++i) {
     const std::uint8_t bits = page[kBitmapOffset + i / 4] >> ((i % 4) * 2);
-    info.states[i] = static_cast<EntryState>(bits & 3);
+    states[i] = static_cast<EntryState>(bits & 3);
   }
+  return states;
 }
 
 // ---- entries -----------------------------------------------------------------------------
@@ -87,7 +91,7 @@ struct Decoded {
 };
 
 // Decodes the record whose header is entry i (state WRITTEN) into rec.
-Decoded decode_record(Bytes page, const PageInfo& info, std::size_t i, Record& rec) {
+Decoded decode_record(Bytes page, const States& states, std::size_t i, Record& rec) {
   const std::uint8_t* e = entry_at(page, i).data();
   if (entry_crc(e) != le32(e + 4)) return {Verdict::BadCrc, 1, {}};
   rec.ns = e[0];
@@ -99,7 +103,7 @@ Decoded decode_record(Bytes page, const PageInfo& info, std::size_t i, Record& r
   Decoded d{Verdict::Invalid, span_fits ? rec.span : std::size_t{1}, {}};
   const auto key_end = std::find(e + 8, e + 24, 0);
   if (key_end == e + 24) return d.why = "key not NUL-terminated", d;
-  rec.key.assign(e + 8, key_end);
+  std::copy(e + 8, key_end, rec.key.begin());
   if (!span_fits) return d.why = fmt::format("span {} does not fit the page", rec.span), d;
 
   if (primitive_width(rec.type) || rec.type == type::BlobIndex) {
@@ -108,26 +112,26 @@ Decoded decode_record(Bytes page, const PageInfo& info, std::size_t i, Record& r
   }
   if (!is_var_type(rec.type)) return d.why = fmt::format("unknown item type 0x{:02x}", rec.type), d;
 
-  const std::size_t size = rec.data[0] | (rec.data[1] << 8);
+  const std::size_t size = rec.payload_size();
   if (size > kMaxChunkBytes || var_span(size) != rec.span)
     return d.why = fmt::format("size {} does not match span {}", size, rec.span), d;
   for (std::size_t j = i + 1; j < i + rec.span; ++j)
-    if (info.states[j] != EntryState::Written) return d.why = "data entries not written", d;
+    if (states[j] != EntryState::Written) return d.why = "data entries not written", d;
   const auto payload = page.subspan(kEntriesOffset + (i + 1) * kEntrySize, size);
   if (data_crc(payload) != le32(rec.data.data() + 4)) return d.why = "data CRC mismatch", d;
-  rec.payload.assign(payload.begin(), payload.end());
   return {Verdict::Ok, rec.span, {}};
 }
 
-void parse_entries(Layout& L, std::size_t p, Bytes page, std::size_t order_pos) {
-  PageInfo& info = L.pages[p];
+void parse_entries(Index& ix, std::size_t p, Bytes page, std::vector<std::string>& problems) {
+  PageInfo& info = ix.pages[p];
+  const States states = entry_states(page);
   std::size_t end_used = 0;  // one past the last entry that is not empty-and-FF
-  std::size_t bad_crc = 0, first_bad_crc = 0;
+  std::size_t bad_crc = 0, first_bad_crc = 0, live = 0;
   for (std::size_t i = 0; i < kEntriesPerPage;) {
-    const EntryState st = info.states[i];
+    const EntryState st = states[i];
     if (st == EntryState::Empty) {
       if (!is_erased(entry_at(page, i))) {  // written by a write the bitmap never confirmed
-        L.garbage.push_back({p, i, 1});
+        ix.bad.push_back({p, i, 1});
         end_used = i + 1;
       }
       ++i;
@@ -139,125 +143,74 @@ void parse_entries(Layout& L, std::size_t p, Bytes page, std::size_t order_pos) 
       continue;
     }
     Record rec;
-    const Decoded d = decode_record(page, info, i, rec);
+    const Decoded d = decode_record(page, states, i, rec);
     if (d.verdict == Verdict::BadCrc) {
       if (bad_crc++ == 0) first_bad_crc = i;
-      L.garbage.push_back({p, i, 1});
+      ix.bad.push_back({p, i, 1});
     } else if (d.verdict == Verdict::Invalid) {
-      L.problems.push_back(fmt::format("page 0x{:x}: entry {} ({}): {}, skipped", p * kSectorSize, i, rec.key, d.why));
-      L.garbage.push_back({p, i, d.skip});
+      problems.push_back(fmt::format("page 0x{:x}: entry {} ({}): {}, skipped", p * kSectorSize, i,
+                                     rec.key_view(), d.why));
+      ix.bad.push_back({p, i, d.skip});
     } else {
-      rec.page = p;
-      rec.entry = i;
-      rec.rank = order_pos * kEntriesPerPage + i;
-      info.live += rec.span;
-      L.records.push_back(std::move(rec));
+      rec.slot = static_cast<std::uint32_t>(p * kEntriesPerPage + i);
+      live += rec.span;
+      ix.records.push_back(rec);
     }
     end_used = i + d.skip;
     i += d.skip;
   }
-  info.next_free = end_used;
+  info.next_free = static_cast<std::uint8_t>(end_used);
+  info.live = static_cast<std::uint8_t>(live);
   if (bad_crc)
-    L.problems.push_back(fmt::format("page 0x{:x}: {} entr{} with a CRC mismatch (first: entry {}), skipped",
-                                     p * kSectorSize, bad_crc, bad_crc == 1 ? "y" : "ies", first_bad_crc));
+    problems.push_back(fmt::format("page 0x{:x}: {} entr{} with a CRC mismatch (first: entry {}), skipped",
+                                   p * kSectorSize, bad_crc, bad_crc == 1 ? "y" : "ies", first_bad_crc));
 }
 
-// ---- values ------------------------------------------------------------------------------
+// ---- resolution --------------------------------------------------------------------------
 
-Value primitive_value(const Record& r) {
-  const std::uint8_t* d = r.data.data();
-  std::uint64_t u = 0;
-  for (std::size_t b = primitive_width(r.type); b-- > 0;) u = (u << 8) | d[b];
-  switch (r.type) {
-    case 0x01: return Value::u8(static_cast<std::uint8_t>(u));
-    case 0x11: return Value::i8(static_cast<std::int8_t>(u));
-    case 0x02: return Value::u16(static_cast<std::uint16_t>(u));
-    case 0x12: return Value::i16(static_cast<std::int16_t>(u));
-    case 0x04: return Value::u32(static_cast<std::uint32_t>(u));
-    case 0x14: return Value::i32(static_cast<std::int32_t>(u));
-    case 0x08: return Value::u64(u);
-    default: return Value::i64(static_cast<std::int64_t>(u));
-  }
+bool key_less(const Record& a, const Record& b) {
+  return a.ns != b.ns ? a.ns < b.ns : a.key_view() < b.key_view();
 }
 
-Value string_value(const Record& r) {
-  std::vector<std::uint8_t> s = r.payload;
-  if (!s.empty() && s.back() == 0) s.pop_back();
-  return {Type::Str, 0, std::move(s)};
-}
-
-// A v2 blob is complete when every chunk of its index is present and the sizes add up.
-std::optional<Item> assemble_blob(const Layout& L, std::size_t index, const std::vector<std::size_t>& chunks) {
-  const Record& ix = L.records[index];
-  const std::uint32_t total = le32(ix.data.data());
-  const std::size_t count = ix.data[4], start = ix.data[5];
-  Item item{Value::blob({}), index, {index}};
+// A v2 blob is complete when every chunk of its index is present and the sizes add up; its
+// chunks are appended to `parts`, which is left as it was when it is not.
+bool assemble_blob(const Index& ix, std::uint32_t index, std::span<const std::uint32_t> chunks,
+                   std::vector<std::uint32_t>& parts) {
+  const Record& rec = ix.records[index];
+  const std::uint32_t total = le32(rec.data.data());
+  const std::size_t count = rec.data[4], start = rec.data[5];
+  const std::size_t first = parts.size();
   std::size_t sum = 0;
   for (std::size_t c = start; c < start + count; ++c) {
-    std::optional<std::size_t> newest;
-    for (std::size_t r : chunks)
-      if (L.records[r].chunk == c) newest = r;  // chunks are in storage order
-    if (!newest || c == kChunkAny) return std::nullopt;
-    item.parts.push_back(*newest);
-    sum += L.records[*newest].payload.size();
+    std::optional<std::uint32_t> newest;
+    for (std::uint32_t r : chunks)
+      if (ix.records[r].chunk == c) newest = r;  // chunks are in storage order
+    if (!newest || c == kChunkAny) {
+      parts.resize(first);
+      return false;
+    }
+    parts.push_back(*newest);
+    sum += ix.records[*newest].payload_size();
   }
-  if (sum != total) return std::nullopt;
-  item.value.bytes.reserve(sum);
-  for (std::size_t k = 1; k < item.parts.size(); ++k) {
-    const auto& pl = L.records[item.parts[k]].payload;
-    item.value.bytes.insert(item.value.bytes.end(), pl.begin(), pl.end());
-  }
-  return item;
+  if (sum != total) parts.resize(first);
+  return sum == total;
 }
 
-std::optional<Item> version_value(const Layout& L, std::size_t r, const std::vector<std::size_t>& chunks) {
-  const Record& rec = L.records[r];
-  if (rec.type == type::BlobIndex) return assemble_blob(L, r, chunks);
-  if (rec.type == type::Str) return Item{string_value(rec), r, {r}};
-  if (rec.type == type::LegacyBlob) return Item{Value::blob(rec.payload), r, {r}};
-  return Item{primitive_value(rec), r, {r}};
-}
-
-void mark_garbage(Layout& L, std::size_t r) {
-  const Record& rec = L.records[r];
-  L.garbage.push_back({rec.page, rec.entry, rec.span});
-}
-
-// The newest complete version of a key wins; everything else of that key is garbage (an old
+// The newest complete version of a key wins; everything else of that key is a loser (an old
 // version left by a crash, chunks of an unfinished or replaced blob, GC copies).
-void resolve_key(Layout& L, std::uint8_t ns, const std::string& key, const std::vector<std::size_t>& recs) {
-  std::vector<std::size_t> versions, chunks;
-  for (std::size_t r : recs) (L.records[r].type == type::BlobData ? chunks : versions).push_back(r);
-  std::optional<Item> winner;
-  for (auto it = versions.rbegin(); it != versions.rend() && !winner; ++it) winner = version_value(L, *it, chunks);
-  for (std::size_t r : recs)
-    if (!winner || std::find(winner->parts.begin(), winner->parts.end(), r) == winner->parts.end())
-      mark_garbage(L, r);
-  if (winner) L.items.emplace(std::make_pair(ns, key), std::move(*winner));
-}
-
-void resolve(Layout& L) {
-  std::map<std::string, std::size_t> ns_records;  // name -> newest namespace record
-  std::map<std::pair<std::uint8_t, std::string>, std::vector<std::size_t>> groups;
-  for (std::size_t r = 0; r < L.records.size(); ++r) {
-    const Record& rec = L.records[r];
-    if (rec.ns != 0) {
-      groups[{rec.ns, rec.key}].push_back(r);
-      continue;
-    }
-    if (rec.type != 0x01) continue;  // ns 0 holds only namespace entries
-    auto [it, fresh] = ns_records.try_emplace(rec.key, r);
-    if (!fresh) mark_garbage(L, std::exchange(it->second, r));
-  }
-  for (const auto& [name, r] : ns_records) {
-    const std::uint8_t index = L.records[r].data[0];
-    if (index == 0 || index == 0xFF) {
-      L.problems.push_back(fmt::format("namespace '{}' has the invalid index {}, ignored", name, index));
-      continue;
-    }
-    L.namespaces[name] = index;
-  }
-  for (const auto& [id, recs] : groups) resolve_key(L, id.first, id.second, recs);
+void resolve_key(Index& ix, std::span<const std::uint32_t> recs, std::vector<Item>& items,
+                 std::vector<std::uint32_t>& chunks, std::vector<std::uint32_t>& losers) {
+  std::vector<std::uint32_t> versions, key_chunks;
+  for (std::uint32_t r : recs) (ix.records[r].type == type::BlobData ? key_chunks : versions).push_back(r);
+  const std::size_t first_chunk = chunks.size();
+  std::optional<std::uint32_t> winner;
+  for (auto it = versions.rbegin(); it != versions.rend() && !winner; ++it)
+    if (ix.records[*it].type != type::BlobIndex || assemble_blob(ix, *it, key_chunks, chunks)) winner = *it;
+  const auto parts = std::span(chunks).subspan(first_chunk);
+  for (std::uint32_t r : recs)
+    if (!winner || (r != *winner && std::find(parts.begin(), parts.end(), r) == parts.end())) losers.push_back(r);
+  if (winner)
+    items.push_back({*winner, static_cast<std::uint32_t>(first_chunk), static_cast<std::uint32_t>(parts.size())});
 }
 
 }  // namespace
@@ -277,15 +230,46 @@ bool is_erased(std::span<const std::uint8_t> bytes) {
   return true;
 }
 
-const Item* Layout::find(std::uint8_t ns, std::string_view key) const {
-  auto it = items.find({ns, std::string(key)});
-  return it == items.end() ? nullptr : &it->second;
+namespace {
+
+// Binary search of the items for (ns, key).
+auto item_position(const Index& ix, std::uint8_t ns, std::string_view key) {
+  return std::lower_bound(ix.items.begin(), ix.items.end(), std::pair(ns, key), [&](const Item& it, const auto& id) {
+    const Record& r = ix.records[it.primary];
+    return r.ns != id.first ? r.ns < id.first : r.key_view() < id.second;
+  });
 }
 
-std::optional<std::uint8_t> Layout::ns_index(std::string_view name) const {
-  auto it = namespaces.find(std::string(name));
-  if (it == namespaces.end()) return std::nullopt;
-  return it->second;
+auto namespace_position(const Index& ix, std::string_view name) {
+  return std::lower_bound(ix.namespaces.begin(), ix.namespaces.end(), name,
+                          [&](std::uint32_t r, std::string_view n) { return ix.records[r].key_view() < n; });
+}
+
+}  // namespace
+
+const Item* Index::find(std::uint8_t ns, std::string_view key) const {
+  const auto it = item_position(*this, ns, key);
+  if (it == items.end()) return nullptr;
+  const Record& r = records[it->primary];
+  return r.ns == ns && r.key_view() == key ? &*it : nullptr;
+}
+
+std::optional<std::uint8_t> Index::ns_index(std::string_view name) const {
+  const auto it = namespace_position(*this, name);
+  if (it == namespaces.end() || records[*it].key_view() != name) return std::nullopt;
+  return records[*it].data[0];
+}
+
+std::optional<std::uint32_t> Index::max_seq() const {
+  std::optional<std::uint32_t> max;
+  for (const PageInfo& p : pages)
+    if (p.has_header()) max = std::max(max.value_or(0), p.seq);
+  return max;
+}
+
+std::optional<std::size_t> Index::active() const {
+  if (order.empty() || pages[order.back()].state != state::Active) return std::nullopt;
+  return order.back();
 }
 
 std::size_t primitive_width(std::uint8_t t) {
@@ -351,26 +335,108 @@ std::array<std::uint8_t, 8> primitive_data(Type t, std::int64_t v) {
   return d;
 }
 
-Layout parse(std::span<const std::uint8_t> flash) {
-  Layout L;
-  const std::size_t n = flash.size() / kSectorSize;
-  L.pages.resize(n);
-  auto page = [&](std::size_t p) { return flash.subspan(p * kSectorSize, kSectorSize); };
-  for (std::size_t p = 0; p < n; ++p) {
-    classify_page(L, p, page(p));
-    if (L.pages[p].kind == PageKind::Valid) L.order.push_back(p);
+Value primitive_value(const Record& r) {
+  std::uint64_t u = 0;
+  for (std::size_t b = primitive_width(r.type); b-- > 0;) u = (u << 8) | r.data[b];
+  switch (r.type) {
+    case 0x01: return Value::u8(static_cast<std::uint8_t>(u));
+    case 0x11: return Value::i8(static_cast<std::int8_t>(u));
+    case 0x02: return Value::u16(static_cast<std::uint16_t>(u));
+    case 0x12: return Value::i16(static_cast<std::int16_t>(u));
+    case 0x04: return Value::u32(static_cast<std::uint32_t>(u));
+    case 0x14: return Value::i32(static_cast<std::int32_t>(u));
+    case 0x08: return Value::u64(u);
+    default: return Value::i64(static_cast<std::int64_t>(u));
   }
-  std::stable_sort(L.order.begin(), L.order.end(),
-                   [&](std::size_t a, std::size_t b) { return L.pages[a].seq < L.pages[b].seq; });
-  for (std::size_t k = 1; k < L.order.size(); ++k)
-    if (L.pages[L.order[k]].seq == L.pages[L.order[k - 1]].seq)
-      L.problems.push_back(fmt::format("pages 0x{:x} and 0x{:x} have the same sequence number {}",
-                                       L.order[k - 1] * kSectorSize, L.order[k] * kSectorSize,
-                                       L.pages[L.order[k]].seq));
-  for (std::size_t k = 0; k < L.order.size(); ++k) parse_entries(L, L.order[k], page(L.order[k]), k);
-  resolve(L);
-  if (!L.order.empty() && L.pages[L.order.back()].state == state::Active) L.active = L.order.back();
-  return L;
+}
+
+Record record_of(std::size_t page, std::size_t entry, std::span<const std::uint8_t> header) {
+  Record rec;
+  rec.slot = static_cast<std::uint32_t>(page * kEntriesPerPage + entry);
+  rec.ns = header[0];
+  rec.type = header[1];
+  rec.span = header[2];
+  rec.chunk = header[3];
+  std::copy(header.begin() + 24, header.begin() + 32, rec.data.begin());
+  const auto key = header.subspan(8, 16);
+  std::copy(key.begin(), std::find(key.begin(), key.end(), 0), rec.key.begin());
+  return rec;
+}
+
+Index scan(const Region& region, std::vector<std::string>* problems) {
+  std::vector<std::string> found;
+  Index ix;
+  const std::size_t n = region.size() / kSectorSize;
+  ix.pages.resize(n);
+  // One read of the whole partition, dropped once scanned: a single pread on a flash file, a
+  // single open of a fleet module's overlay.
+  const std::vector<std::uint8_t> flash = region.read(0, region.size());
+  auto read_page = [&](std::size_t p) { return Bytes(flash).subspan(p * kSectorSize, kSectorSize); };
+  for (std::size_t p = 0; p < n; ++p) {
+    classify_page(ix, p, read_page(p), found);
+    if (ix.pages[p].kind == PageKind::Valid) ix.order.push_back(static_cast<std::uint32_t>(p));
+  }
+  std::stable_sort(ix.order.begin(), ix.order.end(),
+                   [&](std::size_t a, std::size_t b) { return ix.pages[a].seq < ix.pages[b].seq; });
+  for (std::size_t k = 1; k < ix.order.size(); ++k)
+    if (ix.pages[ix.order[k]].seq == ix.pages[ix.order[k - 1]].seq)
+      found.push_back(fmt::format("pages 0x{:x} and 0x{:x} have the same sequence number {}",
+                                  ix.order[k - 1] * kSectorSize, ix.order[k] * kSectorSize, ix.pages[ix.order[k]].seq));
+  for (std::uint32_t p : ix.order) parse_entries(ix, p, read_page(p), found);
+  ix.records.shrink_to_fit();
+  ix.order.shrink_to_fit();
+  resolve(ix, &found);
+  if (problems) problems->insert(problems->end(), found.begin(), found.end());
+  return ix;
+}
+
+void resolve(Index& ix, std::vector<std::string>* problems) {
+  std::vector<std::uint32_t> names;   // the newest namespace record of each name
+  std::vector<std::uint32_t> keyed;   // the records of keys
+  std::vector<std::uint32_t> losers;  // older namespace records first, then key by key
+  for (std::uint32_t r = 0; r < ix.records.size(); ++r) {
+    const Record& rec = ix.records[r];
+    if (rec.ns != 0) {
+      keyed.push_back(r);
+      continue;
+    }
+    if (rec.type != 0x01) continue;  // ns 0 holds only namespace entries
+    auto same = std::find_if(names.begin(), names.end(),
+                             [&](std::uint32_t n) { return ix.records[n].key_view() == rec.key_view(); });
+    if (same == names.end()) {
+      names.push_back(r);
+    } else {
+      losers.push_back(std::exchange(*same, r));
+    }
+  }
+  std::sort(names.begin(), names.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return ix.records[a].key_view() < ix.records[b].key_view(); });
+  std::erase_if(names, [&](std::uint32_t r) {
+    const std::uint8_t index = ix.records[r].data[0];
+    if (index != 0 && index != 0xFF) return false;
+    if (problems)
+      problems->push_back(fmt::format("namespace '{}' has the invalid index {}, ignored", ix.records[r].key_view(), index));
+    return true;
+  });
+
+  // Group the records by key, each group in storage order, the groups by (ns, key).
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return key_less(ix.records[a], ix.records[b]); });
+  std::vector<Item> items;
+  std::vector<std::uint32_t> chunks;
+  for (std::size_t g = 0; g < keyed.size();) {
+    std::size_t end = g + 1;
+    while (end < keyed.size() && !key_less(ix.records[keyed[g]], ix.records[keyed[end]])) ++end;
+    resolve_key(ix, std::span(keyed).subspan(g, end - g), items, chunks, losers);
+    g = end;
+  }
+  names.shrink_to_fit();
+  items.shrink_to_fit();
+  chunks.shrink_to_fit();
+  ix.namespaces = std::move(names);
+  ix.items = std::move(items);
+  ix.chunks = std::move(chunks);
+  ix.losers = std::move(losers);
 }
 
 }  // namespace espat::flash::nvs::detail

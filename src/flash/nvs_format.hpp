@@ -1,11 +1,10 @@
 // Internal to the NVS implementation: the on-flash layout of NVS pages (esp-at-formats.md §7.4)
-// and a pure parser that turns the bytes of a partition into pages, records and resolved values.
-// Nothing here writes flash; nvs.cpp decides what to write from a parsed Layout.
+// and the scan that turns a partition into an index of pages and records.
+// Nothing here writes flash; nvs.cpp decides what to write from the Index.
 #pragma once
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "flash/nvs.hpp"
+#include "flash/region.hpp"
 
 namespace espat::flash::nvs::detail {
 
@@ -46,7 +46,7 @@ inline constexpr std::uint8_t BlobIndex = 0x48;
 // 2-bit entry states of the bitmap; a transition may only clear bits.
 enum class EntryState : std::uint8_t { Erased = 0, Illegal = 1, Written = 2, Empty = 3 };
 
-enum class PageKind {
+enum class PageKind : std::uint8_t {
   Blank,       // all FF: free
   Valid,       // ACTIVE, FULL or FREEING with a good header
   Garbage,     // no header but not all FF
@@ -55,57 +55,82 @@ enum class PageKind {
   BadState,    // CORRUPT or an unknown state word
 };
 
+// What the store keeps of a page. The 2-bit entry states stay on flash: they are read when a
+// range of them changes, and every decision needs only where the free entries start and how
+// many entries hold records.
 struct PageInfo {
-  PageKind kind = PageKind::Blank;
   std::uint32_t state = state::Uninitialized;
   std::uint32_t seq = 0;
-  std::array<EntryState, kEntriesPerPage> states{};
-  std::size_t next_free = 0;  // entries [next_free, 126) are empty and all FF
-  std::size_t live = 0;       // entries held by valid records
+  PageKind kind = PageKind::Blank;
+  std::uint8_t next_free = 0;  // entries [next_free, 126) are empty and all FF
+  std::uint8_t live = 0;       // entries held by valid records
   std::size_t free() const { return kEntriesPerPage - next_free; }
+  bool has_header() const {  // a header with a good CRC: its seq counts
+    return kind == PageKind::Valid || kind == PageKind::BadVersion || kind == PageKind::BadState;
+  }
 };
 
 // One valid item on flash: a header entry with a good CRC and, for strings and blob chunks,
-// its data entries with a good data CRC.
+// its data entries with a good data CRC (checked when the page is scanned). The payload stays
+// on flash; data[] is the header's 8 data bytes (an integer, a payload size, a blob index).
 struct Record {
-  std::size_t page = 0;   // sector index in the partition
-  std::size_t entry = 0;  // index of the header entry
+  std::uint32_t slot = 0;  // page * kEntriesPerPage + index of the header entry
   std::uint8_t ns = 0, type = 0, span = 1, chunk = kChunkAny;
-  std::string key;
   std::array<std::uint8_t, 8> data{};
-  std::vector<std::uint8_t> payload;  // strings, blob chunks, legacy blobs
-  std::size_t rank = 0;               // storage order: page by seq, then entry index
+  std::array<char, 16> key{};  // NUL padded (a key has at most 15 characters)
+
+  std::size_t page() const { return slot / kEntriesPerPage; }
+  std::size_t entry() const { return slot % kEntriesPerPage; }
+  std::string_view key_view() const { return {key.data(), std::char_traits<char>::length(key.data())}; }
+  std::size_t payload_size() const { return data[0] | (data[1] << 8); }  // strings, blob chunks
 };
 
-// The value a key resolves to and the records that make it up.
+// A key's current value: its record (the index entry for v2 blobs) and, for v2 blobs, the
+// chunks in order, as Index::chunks[first_chunk, first_chunk + chunk_count).
 struct Item {
-  Value value;
-  std::size_t primary = 0;          // index in Layout::records (the index entry for v2 blobs)
-  std::vector<std::size_t> parts;   // primary first, then blob chunks
+  std::uint32_t primary = 0;  // index in Index::records
+  std::uint32_t first_chunk = 0;
+  std::uint32_t chunk_count = 0;
 };
 
 struct Range {
   std::size_t page, first, count;
 };
 
-struct Layout {
+// What a Storage keeps in RAM of its partition. scan() builds the pages and records from the
+// region; a Storage then updates them along with each flash write it makes, and resolve()
+// derives the namespaces and items (which version of a key is current) from the records.
+struct Index {
   std::vector<PageInfo> pages;
-  std::vector<std::size_t> order;  // Valid pages by ascending seq
-  std::vector<Record> records;     // valid records in storage order
-  std::map<std::string, std::uint8_t> namespaces;
-  std::map<std::pair<std::uint8_t, std::string>, Item> items;
-  std::vector<Range> garbage;  // entries holding nothing live: losers, orphans, half-written, bad
-  std::vector<std::string> problems;
-  bool blank = true;       // every page all FF
-  bool has_valid = false;  // at least one Valid page
-  std::optional<std::uint32_t> max_seq;  // over all pages with a good header
-  std::optional<std::size_t> active;     // the newest page when it is ACTIVE: takes new entries
+  std::vector<std::uint32_t> order;  // Valid pages by ascending seq
+  std::vector<Record> records;       // valid records in storage order (page by seq, then entry)
+  std::vector<Range> bad;            // entries that are no record: half-written, bad CRC, invalid
+  bool blank = true;                 // every page all FF (at the scan)
+  bool has_valid = false;            // at least one Valid page (at the scan)
+
+  // From resolve():
+  std::vector<std::uint32_t> namespaces;  // newest namespace record of each name, by name
+  std::vector<Item> items;                // by (namespace index, key)
+  std::vector<std::uint32_t> chunks;      // record indices of the blob chunks of items
+  std::vector<std::uint32_t> losers;      // records that hold nothing live, in the order to erase
 
   const Item* find(std::uint8_t ns, std::string_view key) const;
   std::optional<std::uint8_t> ns_index(std::string_view name) const;
+  std::optional<std::uint32_t> max_seq() const;  // over all pages with a good header
+  std::optional<std::size_t> active() const;     // the newest page when it is ACTIVE: takes new entries
+  std::span<const std::uint32_t> chunks_of(const Item& item) const {
+    return std::span(chunks).subspan(item.first_chunk, item.chunk_count);
+  }
 };
 
-Layout parse(std::span<const std::uint8_t> flash);
+// Reads the partition into an index (then resolve()d). Problems found are appended to
+// *problems when given.
+Index scan(const Region& region, std::vector<std::string>* problems = nullptr);
+// Derives namespaces, items and losers from the records: the newest complete version of a key
+// wins, everything else of that key is a loser.
+void resolve(Index& ix, std::vector<std::string>* problems = nullptr);
+// The header entry of a record written by this code (its CRC is known good).
+Record record_of(std::size_t page, std::size_t entry, std::span<const std::uint8_t> header);
 bool is_erased(std::span<const std::uint8_t> bytes);  // all FF
 
 using EntryBytes = std::array<std::uint8_t, kEntrySize>;
@@ -118,6 +143,7 @@ std::vector<std::uint8_t> make_var_item(std::uint8_t ns, std::uint8_t type, std:
 std::size_t var_span(std::size_t payload_size);
 std::array<std::uint8_t, 8> primitive_data(Type t, std::int64_t v);
 std::size_t primitive_width(std::uint8_t type);  // 0 when not a primitive type
+Value primitive_value(const Record& r);          // r holds a primitive type
 
 inline std::uint32_t le32(const std::uint8_t* p) {
   return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
