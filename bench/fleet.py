@@ -63,9 +63,12 @@ def one_run(espat, n, d, base, world):
         if f.endswith(".overlay"):
             os.unlink(os.path.join(d, f))
     start = time.monotonic()
+    err = open(os.path.join(d, f"err-{n}.log"), "w+")
     p = subprocess.Popen([espat, "run", "--modules", str(n), "--tcp", "127.0.0.1:0", "--flash", base,
                           "--flash-overlays", "--world", world, "--trace", trace],
-                         stderr=subprocess.DEVNULL)
+                         stderr=err)
+    global _last_err
+    _last_err = err
     joined = ready = 0
     last_ready = last_join = None
     deadline = start + 120
@@ -92,12 +95,19 @@ def one_run(espat, n, d, base, world):
     return {"rss": rss, "disk": disk, "ready": last_ready, "join": last_join}
 
 
+_last_err = None
+
+
 def _wait_open(path):
     for _ in range(1000):
         if os.path.exists(path):
             return open(path)
         time.sleep(0.01)
-    sys.exit(f"{path} never appeared")
+    why = ""
+    if _last_err:
+        _last_err.seek(0)
+        why = _last_err.read()[-2000:]
+    sys.exit(f"{path} never appeared; espat said:\n{why}")
 
 
 def fmt(values, unit, scale=1.0):

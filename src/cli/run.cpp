@@ -154,9 +154,10 @@ int run(const RunOptions& o) {
   std::unique_ptr<sim::ControlApi> control;  // first to go: its threads reach the modules
   std::unique_ptr<FleetBase> base;
   try {
-    // Per module: its port (a pty is two descriptors, a TCP port one plus its client) and, without
-    // overlays, its flash file; and a few for the process (loop, control API, trace).
-    const std::size_t per_module = 2 + (o.flash_overlays ? 0 : 1);
+    // Per module: its port (a pty is two descriptors, a TCP port one, and one more while a client
+    // is connected: counted in the slack) and, without overlays, its flash file; and a few for
+    // the process (loop, control API, trace).
+    const std::size_t per_module = (o.pty ? 2 : 1) + (o.flash_overlays ? 0 : 1);
     reserve_descriptors(std::size_t(o.modules) * per_module + 64);
     if (o.flash_overlays) base = open_fleet_base(o.flash);
     if (!o.trace.empty()) {
