@@ -20,6 +20,9 @@ max_stations = 65535
 """
 
 
+PORT_BASE = 20000
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
@@ -64,7 +67,9 @@ def one_run(espat, n, d, base, world):
             os.unlink(os.path.join(d, f))
     start = time.monotonic()
     err = open(os.path.join(d, f"err-{n}.log"), "w+")
-    p = subprocess.Popen([espat, "run", "--modules", str(n), "--tcp", "127.0.0.1:0", "--flash", base,
+    # Ports from 20000 up: below the kernel's ephemeral range, and a bind to a given port is a
+    # lookup where a bind to port 0 searches every bound socket.
+    p = subprocess.Popen([espat, "run", "--modules", str(n), "--tcp", f"127.0.0.1:{PORT_BASE}", "--flash", base,
                           "--flash-overlays", "--world", world, "--trace", trace],
                          stderr=err)
     global _last_err
@@ -73,11 +78,14 @@ def one_run(espat, n, d, base, world):
     last_ready = last_join = None
     deadline = start + 120
     with _wait_open(trace) as t:
+        partial = ""
         while (ready < n or joined < n) and time.monotonic() < deadline and p.poll() is None:
-            line = t.readline()
-            if not line:
+            line = partial + t.readline()
+            if not line.endswith("\n"):  # the writer is in the middle of this line
+                partial = line
                 time.sleep(0.01)
                 continue
+            partial = ""
             if 'out "\\r\\nready\\r\\n"' in line:
                 ready += 1
                 last_ready = float(line.split()[0])

@@ -25,7 +25,18 @@ using Clock = std::chrono::steady_clock;
 // what this process has allocated since the module booted.
 constexpr std::int64_t kFreeHeapAtBoot = 160'000;
 
-std::int64_t allocated_bytes() { return std::int64_t(mallinfo2().uordblks); }
+// mallinfo2() walks the whole heap: with thousands of modules booting at once, one reading
+// serves every boot of the same few milliseconds (the figure is the process's anyway);
+// AT+SYSRAM itself reads it fresh.
+std::int64_t allocated_bytes(bool fresh) {
+  static Clock::time_point taken{};
+  static std::int64_t bytes = 0;
+  if (const auto now = Clock::now(); fresh || now - taken > std::chrono::milliseconds(50)) {
+    bytes = std::int64_t(mallinfo2().uordblks);
+    taken = now;
+  }
+  return bytes;
+}
 
 transport::LineConfig factory_line(const flash::FactoryParams& f) {
   // 8N1 with RTS flow control: CONFIG_AT_UART_DEFAULT_FLOW_CONTROL (reference §7.2).
@@ -103,7 +114,7 @@ struct Module::Impl final : Context {
     engine_.reset();
     engine_.set_deaf(true);
     load_state();
-    heap_baseline = allocated_bytes();
+    heap_baseline = allocated_bytes(false);
     heap_min = kFreeHeapAtBoot;
     if (port) port->set_line(st.uart_cur);
     boot_timer.expires_after(std::chrono::milliseconds(opts.boot_ms));
@@ -203,7 +214,7 @@ struct Module::Impl final : Context {
     rtc_offset = std::chrono::seconds(t) - (Clock::now() - power_on);
   }
   std::pair<std::int64_t, std::int64_t> heap() override {
-    std::int64_t free = std::max<std::int64_t>(0, kFreeHeapAtBoot - (allocated_bytes() - heap_baseline));
+    std::int64_t free = std::max<std::int64_t>(0, kFreeHeapAtBoot - (allocated_bytes(true) - heap_baseline));
     heap_min = std::min(heap_min, free);
     return {free, heap_min};
   }

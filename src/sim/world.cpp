@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <unordered_set>
 
 namespace espat::sim {
 
@@ -63,6 +62,7 @@ bool World::update_ap(const Ap& ap) {
   const char* what = ap.up && !cur->up ? "up" : !ap.up && cur->up ? "down" : "changed";
   *cur = ap;
   if (restart) drop_all(ap.id);
+  if (auto l = leases_.find(ap.id); l != leases_.end()) l->second.low = 0;  // the pool may have moved
   changed(fmt::format("ap {} {}", ap.id, what));
   return true;
 }
@@ -73,6 +73,7 @@ bool World::remove_ap(std::string_view id) {
   std::string keep(id);
   drop_all(keep);
   aps_.erase(std::find_if(aps_.begin(), aps_.end(), [&](const Ap& a) { return a.id == keep; }));
+  leases_.erase(keep);
   changed(fmt::format("ap {} removed", keep));
   return true;
 }
@@ -136,7 +137,7 @@ std::optional<Lease> World::join(Station& sta, const JoinRequest& r, const std::
     error = JoinError::Failed;
     return std::nullopt;
   }
-  assoc_.push_back({&sta, sta.station_mac(), ap->id, *lease});
+  associate({&sta, sta.station_mac(), ap->id, *lease});
   if (ap->owner) ap->owner->station_joined(sta.station_mac(), lease->ip);
   changed(fmt::format("station {} joined {}, lease {}", sta.station_mac().str(), ap->id, lease->ip.str()));
   return lease;
@@ -158,24 +159,29 @@ std::optional<Lease> World::join_foreign(std::string_view ap_id, const Mac& mac,
     error = JoinError::Failed;
     return std::nullopt;
   }
-  assoc_.push_back({nullptr, mac, ap->id, *lease});
+  associate({nullptr, mac, ap->id, *lease});
   if (ap->owner) ap->owner->station_joined(mac, lease->ip);
   changed(fmt::format("station {} joined {}, lease {}", mac.str(), ap->id, lease->ip.str()));
   return lease;
 }
 
+// The first free address of the pool, as the world's DHCP servers hand them out. A fleet of
+// thousands joins one AP: the taken addresses are kept per AP, with the lowest host that may be
+// free, so a lease costs a lookup, not a pass over every station.
 std::optional<Lease> World::lease_for(Ap& ap, const Mac& mac) {
   if (ap.owner) return ap.owner->next_lease(mac);
   const auto& n = ap.net;
-  // The addresses taken, gathered once: a fleet of thousands joins one AP (README "Fleets").
-  std::unordered_set<std::uint32_t> taken;
-  for (const auto& a : assoc_)
-    if (a.ap_id == ap.id) taken.insert(a.lease.ip.v);
-  for (std::uint32_t host = n.pool_first; host <= n.pool_last; ++host) {
-    Ipv4 ip = n.subnet.host(host);
-    if (!taken.contains(ip.v)) return Lease{ip, n.gateway, n.subnet.mask, n.dns, n.lease_minutes};
-  }
-  return std::nullopt;
+  auto& l = leases_[ap.id];
+  std::uint32_t host = std::max(l.low, n.pool_first);
+  while (host <= n.pool_last && l.taken.contains(n.subnet.host(host).v)) ++host;
+  l.low = host;  // every host of the pool below it is taken
+  if (host > n.pool_last) return std::nullopt;
+  return Lease{n.subnet.host(host), n.gateway, n.subnet.mask, n.dns, n.lease_minutes};
+}
+
+void World::associate(Association a) {
+  if (const Ap* ap = find_ap(a.ap_id); ap && !ap->owner) leases_[a.ap_id].taken.insert(a.lease.ip.v);
+  assoc_.push_back(std::move(a));
 }
 
 void World::leave(Station& sta) {
@@ -198,6 +204,8 @@ const Association* World::association_of(const Station& sta) const {
 void World::drop(std::vector<Association>::iterator it, bool notify_station) {
   Association gone = *it;
   assoc_.erase(it);
+  if (auto l = leases_.find(gone.ap_id); l != leases_.end() && l->second.taken.erase(gone.lease.ip.v))
+    l->second.low = 0;  // its host is free again: the next lease looks from the pool's start
   if (Ap* ap = find_ap(gone.ap_id); ap && ap->owner) ap->owner->station_left(gone.mac);
   if (notify_station && gone.station) gone.station->link_lost();
   changed(fmt::format("station {} {} {}", gone.mac.str(), notify_station ? "dropped by" : "left", gone.ap_id));

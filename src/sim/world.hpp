@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -195,12 +196,18 @@ class World {
   void drop(std::vector<Association>::iterator it, bool notify_station);
   void drop_all(std::string_view ap_id);
   std::optional<Lease> lease_for(Ap& ap, const Mac& mac);
+  void associate(Association a);
   void changed(std::string_view what) {
     if (on_change) on_change(what);
   }
 
   std::vector<Ap> aps_;
   std::vector<Association> assoc_;
+  struct Leases {
+    std::set<std::uint32_t> taken;  // addresses of the AP's stations
+    std::uint32_t low = 0;          // no free host of the pool below it
+  };
+  std::map<std::string, Leases, std::less<>> leases_;  // by AP id; softAPs lease their own
   std::vector<SmartPhone> phones_;
   std::map<Station*, SmartListener> smart_;
   std::map<Station*, WpsListener> wps_;

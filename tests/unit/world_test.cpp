@@ -113,6 +113,37 @@ TEST(World, LeasesComeFromThePoolAndAreReused) {
   EXPECT_EQ(w.associations().size(), 2u);
 }
 
+// A fleet on one AP (README "Fleets"): thousands of leases, each the first free address, a freed
+// one handed out again first, and a full pool refused.
+TEST(World, AFleetOfLeasesOnOneAp) {
+  World w;
+  Ap ap;
+  ap.id = ap.ssid = "fleet";
+  ap.bssid = *Mac::parse("1a:00:00:00:00:09");
+  ap.security = Security::Open;
+  ap.max_stations = 65535;
+  ap.net.subnet = *Subnet::parse("127.20.0.0/16");
+  ap.net.gateway = ap.net.subnet.host(1);
+  ap.net.pool_first = 2;
+  ap.net.pool_last = 3001;
+  ASSERT_TRUE(w.add_ap(ap));
+  std::vector<std::unique_ptr<FakeStation>> stations;
+  JoinError e;
+  for (int i = 0; i < 3000; ++i) {
+    stations.push_back(std::make_unique<FakeStation>(i + 1));
+    auto l = w.join(*stations.back(), {"fleet", ""}, "fleet", e);
+    ASSERT_TRUE(l) << i;
+    ASSERT_EQ(l->ip, w.find_ap("fleet")->net.subnet.host(std::uint32_t(2 + i))) << i;
+  }
+  w.leave(*stations[1000]);
+  w.leave(*stations[10]);
+  FakeStation late(9000), later(9001), full(9002);
+  EXPECT_EQ(w.join(late, {"fleet", ""}, "fleet", e)->ip.str(), "127.20.0.12");
+  EXPECT_EQ(w.join(later, {"fleet", ""}, "fleet", e)->ip.str(), "127.20.3.234");  // host 1002
+  EXPECT_FALSE(w.join(full, {"fleet", ""}, "fleet", e));
+  EXPECT_EQ(e, JoinError::Failed);
+}
+
 TEST(World, AJoinChecksAgainWhenTheDelayIsOver) {
   World w = two_homes();
   FakeStation a(1);
