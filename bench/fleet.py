@@ -62,6 +62,8 @@ def make_base(espat, d, world):
 
 def one_run(espat, n, d, base, world):
     trace = os.path.join(d, f"trace-{n}.log")
+    if os.path.exists(trace):
+        os.unlink(trace)  # else the last run's trace would be read before espat truncates it
     for f in os.listdir(d):
         if f.endswith(".overlay"):
             os.unlink(os.path.join(d, f))
