@@ -76,6 +76,15 @@ def one_run(espat, n, d, base, world):
                          stderr=err)
     global _last_err
     _last_err = err
+    try:
+        return _measure(p, n, d, trace, start)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def _measure(p, n, d, trace, start):
     joined = ready = 0
     last_ready = last_join = None
     deadline = start + 120
