@@ -5,17 +5,13 @@
 // - fleets' flash (README "Fleets"): with `--flash-overlays` a module's settings go to its
 //   overlay, the base image is never written, and `espat image export` gives back a plain image
 //   that boots with those settings.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -24,57 +20,36 @@
 
 #include <gtest/gtest.h>
 
+#include "at_port.hpp"
 #include "process.hpp"
 
 namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using espat::e2e::AtPort;
+using espat::e2e::EspatRun;
 using espat::e2e::read_file;
-using espat::e2e::scaled;
 
-// Reads from fd until `want` has arrived (or the time is up); returns all that was read.
-std::string read_until(int fd, const std::string& want, std::chrono::milliseconds timeout) {
-  std::string got;
-  const auto deadline = std::chrono::steady_clock::now() + scaled(timeout);
-  while (got.find(want) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 20) <= 0) continue;
-    char buf[512];
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) got.append(buf, std::size_t(n));
-  }
-  return got;
-}
-
-// A module on a pty: started, opened raw, "ready" read.
+// A module on a pty link in `dir`, "ready" read. Destroying it stops espat with SIGTERM.
 struct PtyModule {
-  pid_t pid = -1;
-  int fd = -1;
-  fs::path dir;
-  PtyModule(const fs::path& d, std::vector<std::string> args) : dir(d) {
-    const fs::path link = dir / "at";
-    fs::remove(link);
-    std::vector<std::string> argv = {espat::e2e::espat_binary(), "run", "--pty", link.string(), "--boot-ms", "0"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid = espat::e2e::spawn_module(argv, (dir / "out").string(), (dir / "err").string());
+  fs::path link;
+  EspatRun run;
+  std::optional<AtPort> at;
+  PtyModule(const fs::path& dir, std::vector<std::string> args)
+      : link(dir / "at"), run(with_pty(dir / "at", std::move(args)), dir / "err") {
     for (int i = 0; i < 500 && !fs::exists(link); ++i) std::this_thread::sleep_for(10ms);
-    fd = ::open(link.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) return;
-    termios tio{};
-    ::tcgetattr(fd, &tio);
-    ::cfmakeraw(&tio);
-    ::tcsetattr(fd, TCSANOW, &tio);
-    read_until(fd, "ready\r\n", 5000ms);
-  }
-  std::string at(const std::string& cmd, const std::string& until = "OK\r\n") {
-    EXPECT_EQ(::write(fd, cmd.data(), cmd.size()), ssize_t(cmd.size()));
-    return read_until(fd, until, 5000ms);
+    at.emplace(link);
+    at->expect("\r\nready\r\n", 5000ms);
   }
   ~PtyModule() {
-    ::kill(pid, SIGTERM);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (fd >= 0) ::close(fd);
+    at.reset();
+    run.stop();
+  }
+  static std::vector<std::string> with_pty(const fs::path& link, std::vector<std::string> args) {
+    fs::remove(link);
+    std::vector<std::string> argv = {"--pty", link.string(), "--boot-ms", "0"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
   }
 };
 
@@ -97,10 +72,12 @@ TEST(Trace, EveryByteBothWaysWithTheWorldsEvents) {
   const fs::path trace = dir / "trace.log";
   {
     PtyModule m(dir, {"--flash", (dir / "flash.bin").string(), "--trace", trace.string()});
-    ASSERT_GE(m.fd, 0) << read_file((dir / "err").string());
-    m.at("AT\r\n");
-    m.at("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
-    m.at(std::string("\x01\xff\r\n", 4), "ERROR\r\n");  // binary shows as \xNN
+    m.at->send("AT\r\n");
+    m.at->match("[\\s\\S]*?OK\r\n");
+    m.at->send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
+    m.at->match("[\\s\\S]*?OK\r\n", 5000ms);
+    m.at->send(std::string("\x01\xff\r\n", 4));  // binary shows as \xNN
+    m.at->match("[\\s\\S]*?ERROR\r\n");
   }  // SIGTERM: the trace is complete
   auto r = records(read_file(trace.string()));
   // The embedded world's APs come up first; the module's bytes follow in order.
@@ -135,8 +112,8 @@ TEST(FlashOverlays, SettingsGoToTheOverlayAndExportBoots) {
   const fs::path base = dir / "base.bin", overlay = dir / "base-0.overlay", exported = dir / "m0.bin";
   {
     PtyModule m(dir, {"--flash", base.string(), "--flash-overlays"});
-    ASSERT_GE(m.fd, 0) << read_file((dir / "err").string());
-    EXPECT_EQ(m.at("AT+UART_DEF=921600,8,1,0,0\r\n"), "AT+UART_DEF=921600,8,1,0,0\r\n\r\nOK\r\n");
+    m.at->send("AT+UART_DEF=921600,8,1,0,0\r\n");
+    m.at->expect("AT+UART_DEF=921600,8,1,0,0\r\n\r\nOK\r\n");
   }
   const std::string base_bytes = read_file(base.string());
   ASSERT_EQ(base_bytes.size(), 4u << 20);
@@ -152,13 +129,13 @@ TEST(FlashOverlays, SettingsGoToTheOverlayAndExportBoots) {
   EXPECT_NE(read_file(exported.string()), base_bytes);
   {
     PtyModule m(dir, {"--flash", exported.string()});
-    ASSERT_GE(m.fd, 0);
-    EXPECT_EQ(m.at("AT+UART_DEF?\r\n"), "AT+UART_DEF?\r\n+UART_DEF:921600,8,1,0,0\r\n\r\nOK\r\n");
+    m.at->send("AT+UART_DEF?\r\n");
+    m.at->expect("AT+UART_DEF?\r\n+UART_DEF:921600,8,1,0,0\r\n\r\nOK\r\n");
   }
   {  // the base was never written: a plain module on it has the defaults
     PtyModule m(dir, {"--flash", base.string()});
-    ASSERT_GE(m.fd, 0);
-    EXPECT_EQ(m.at("AT+UART_DEF?\r\n"), "AT+UART_DEF?\r\n+UART_DEF:115200,8,1,0,1\r\n\r\nOK\r\n");
+    m.at->send("AT+UART_DEF?\r\n");
+    m.at->expect("AT+UART_DEF?\r\n+UART_DEF:115200,8,1,0,1\r\n\r\nOK\r\n");
   }
   fs::remove_all(dir);
 }
