@@ -70,8 +70,6 @@ std::unique_ptr<flash::nvs::Storage> open_store(flash::Region* region, const cha
   if (s->foreign()) spdlog::error("{} partition holds no NVS data; it is left as it is and nothing is saved", what);
   return s;
 }
-}  // namespace
-
 flash::FlashImage open_flash(const Options& o) {
   if (o.flash_base) return flash::FlashImage::open_overlay(o.flash_path, o.flash_base, o.flash_base_path);
   return flash::FlashImage::open(o.flash_path);
@@ -81,6 +79,8 @@ const at::Registry& command_table_of(const Options& o) {
   if (!o.commands) throw std::logic_error("module::Options::commands is required");
   return *o.commands;
 }
+
+}  // namespace
 
 struct Module::Impl final : Context {
   Impl(asio::io_context& io, Options o)
@@ -255,13 +255,9 @@ void Module::start(transport::Port& port) {
 
 Wifi& Module::wifi() { return *impl_->wifi_; }
 
-void Module::reset() {
-  impl_->engine_.reset();  // first: a command cut short (a join stopped by boot()) says nothing
-  impl_->boot();
-}
+void Module::reset() { impl_->boot(); }  // boot() resets the engine: a running command ends silently
 
 void Module::power_cycle() {
-  impl_->engine_.reset();
   impl_->power_on = Clock::now();
   impl_->rtc_offset = {};
   // What the firmware keeps in RAM of its flash is read from flash again.
