@@ -67,7 +67,7 @@ struct Call {
   // A response line, e.g. reply("+SYSLOG:1\r\n"). Goes through the message filter.
   void reply(std::string_view bytes);
   // Prints "\r\nOK\r\n\r\n>" and waits for exactly n raw bytes (data-input mode).
-  asio::awaitable<std::string> read_data(std::size_t n);
+  asio::awaitable<std::string> read_data(std::size_t n, std::function<bool(char)> ends = {});
   // Runs after the final result has been queued (AT+UART_CUR: new rate after its OK).
   void after_result(std::function<void()> action) { after.push_back(std::move(action)); }
   std::vector<std::function<void()>> after;

@@ -23,8 +23,8 @@ const char* result_bytes(Result::Kind k) {
 }  // namespace
 
 void Call::reply(std::string_view bytes) { engine.write(std::string(bytes)); }
-asio::awaitable<std::string> Call::read_data(std::size_t n) {
-  std::string data = co_await engine.read_data(n);
+asio::awaitable<std::string> Call::read_data(std::size_t n, std::function<bool(char)> ends) {
+  std::string data = co_await engine.read_data(n, std::move(ends));
   stop.throw_if_requested();  // a reset cut the data short: nothing is sent
   co_return data;
 }
@@ -33,6 +33,7 @@ struct Engine::DataWait {
   explicit DataWait(asio::io_context& io) : timer(io, asio::steady_timer::time_point::max()) {}
   std::size_t want = 0;
   std::string data;
+  std::function<bool(char)> ends;
   asio::steady_timer timer;  // cancelled when the data is complete
 };
 
@@ -96,8 +97,13 @@ void Engine::on_input(std::span<const std::uint8_t> bytes) {
     case Mode::Data: {
       auto& w = *data_wait_;
       std::size_t take = std::min(bytes.size(), w.want - w.data.size());
+      bool ended = false;
+      if (w.ends) {
+        for (std::size_t i = 0; i < take && !ended; ++i)
+          if (w.ends(char(bytes[i]))) take = i + 1, ended = true;
+      }
       w.data.append(reinterpret_cast<const char*>(bytes.data()), take);
-      if (w.data.size() == w.want) {
+      if (ended || w.data.size() == w.want) {
         mode_ = Mode::Command;
         w.timer.cancel();
       }
@@ -204,9 +210,10 @@ void Engine::finish(Result r, std::vector<std::function<void()>> after) {
   for (auto& a : after) a();
 }
 
-asio::awaitable<std::string> Engine::read_data(std::size_t n) {
+asio::awaitable<std::string> Engine::read_data(std::size_t n, std::function<bool(char)> ends) {
   auto w = std::make_shared<DataWait>(io_);
   w->want = n;
+  w->ends = std::move(ends);
   data_wait_ = w;
   write("\r\nOK\r\n\r\n>");
   if (n == 0) co_return std::string{};
@@ -217,7 +224,7 @@ asio::awaitable<std::string> Engine::read_data(std::size_t n) {
     pending_.clear();
     on_input({reinterpret_cast<const std::uint8_t*>(p.data()), p.size()});
   }
-  if (w->data.size() < n) {
+  if (mode_ == Mode::Data) {
     std::error_code ec;  // cancelled on purpose when the data is complete
     co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }

@@ -51,7 +51,9 @@ class Engine {
   void reset();
 
   // ---- data input (used through Call::read_data) ----------------------------------------
-  asio::awaitable<std::string> read_data(std::size_t n);
+  // `ends`, when given, sees each byte as it arrives and may end the data early (AT+CIPSENDEX's
+  // "\0"); the bytes after it in the same chunk get "busy p...", as bytes past n do.
+  asio::awaitable<std::string> read_data(std::size_t n, std::function<bool(char)> ends = {});
 
   // ---- passthrough (spec 3.3.8-3.3.9, protocol-rules §5) ----------------------------------
   struct Passthrough {

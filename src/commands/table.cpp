@@ -2,6 +2,7 @@
 
 #include "commands/basic.hpp"
 #include "commands/catalog.hpp"
+#include "commands/tcpip.hpp"
 #include "commands/wifi.hpp"
 
 namespace espat::commands {
@@ -24,7 +25,7 @@ void join_catalog(at::Family& f) {
 
 at::Registry build() {
   at::Registry r;
-  for (auto* family : {basic_family, wifi_family}) {
+  for (auto* family : {basic_family, wifi_family, tcpip_family}) {
     at::Family f = family();
     join_catalog(f);
     r.add(std::move(f));

@@ -2,6 +2,7 @@
 // run-time state, and the module's life-cycle actions (restart, deep sleep).
 #pragma once
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 namespace espat::module {
 
 class Wifi;
+class Net;
 
 // AT+SAVETRANSLINK (spec 3.1.9), stored at once, acted on at boot by the TCP/IP work.
 struct TransLink {
@@ -53,6 +55,9 @@ class Context : public at::Host {
   virtual const flash::FactoryParams& factory() const = 0;
   virtual Wifi& wifi() = 0;         // the module's station and softAP (spec 3.2)
   virtual sim::World& world() = 0;  // the radio world the module shares with others
+  virtual Net& net() = 0;           // the module's links and server (spec 3.3)
+  // Calls f once everything written to the AT port so far has left it (at once without a port).
+  virtual void on_output_drained(std::function<void()> f) = 0;
 
   // Saves a setting when AT+SYSSTORE=1, or always (spec 3.16). Unchanged values cost no write.
   virtual bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always = false) = 0;

@@ -11,7 +11,9 @@
 #include "flash/image.hpp"
 #include "flash/nvs.hpp"
 #include "module/context.hpp"
+#include "module/net.hpp"
 #include "module/rf_power.hpp"
+#include "module/net_settings.hpp"
 #include "module/settings.hpp"
 #include "module/wifi.hpp"
 #include "module/wifi_settings.hpp"
@@ -100,6 +102,13 @@ struct Module::Impl final : Context {
     }
     wifi_ = std::make_unique<Wifi>(io, *this, *opts.world,
                                    WifiIdentity{base_mac_for(opts.flash_path), softap_subnet_for(opts.index)});
+    net_ = std::make_unique<Net>(io, *this);
+    wifi_->on_address_lost = [this](sim::Ipv4 ip) { net_->address_lost(asio::ip::address_v4(ip.v)); };
+    wifi_->on_address_gained = [this] { net_->address_gained(); };
+  }
+  ~Impl() override {
+    wifi_->on_address_lost = nullptr;  // Wi-Fi outlives the links: it must not call back
+    wifi_->on_address_gained = nullptr;
   }
 
   void to_host(std::string bytes) {
@@ -110,6 +119,7 @@ struct Module::Impl final : Context {
   // ---- life cycle ------------------------------------------------------------------------
   void boot() {
     boot_timer.cancel();
+    net_->stop();
     wifi_->stop();
     engine_.reset();
     engine_.set_deaf(true);
@@ -143,6 +153,8 @@ struct Module::Impl final : Context {
     auto& w = wifi_->settings();
     w = wifi_->defaults();
     load_wifi(*nvs_store, w);
+    net_->settings() = net_->defaults();
+    load_net(*nvs_store, net_->settings());
   }
 
   // After the queued output (the command's OK) has left the port.
@@ -169,6 +181,13 @@ struct Module::Impl final : Context {
   const flash::FactoryParams& factory() const override { return factory_; }
   Wifi& wifi() override { return *wifi_; }
   sim::World& world() override { return *opts.world; }
+  Net& net() override { return *net_; }
+  bool multiple_links() const override { return net_->settings().mux; }
+  int links() const override { return net_->links(); }
+  void on_output_drained(std::function<void()> f) override {
+    if (port) port->drain(std::move(f));
+    else f();
+  }
 
   void reload_mfg_nvs() override {
     mfg_store.reset();
@@ -194,6 +213,7 @@ struct Module::Impl final : Context {
   }
   void deep_sleep(std::chrono::milliseconds ms) override {
     after_output([this, ms] {
+      net_->stop();
       wifi_->stop();
       boot_timer.expires_after(ms);
       boot_timer.async_wait([this](std::error_code ec) {
@@ -228,6 +248,7 @@ struct Module::Impl final : Context {
   std::unique_ptr<sim::World> own_world;
   at::Engine engine_;
   std::unique_ptr<Wifi> wifi_;  // after the engine: its last reports (a softAP closing) still reach it
+  std::unique_ptr<Net> net_;    // after Wi-Fi: links go before the addresses they use
   transport::Port* port = nullptr;
   State st;
   asio::steady_timer boot_timer;
@@ -268,6 +289,7 @@ void Module::power_cycle() {
 
 void Module::shutdown() {
   impl_->boot_timer.cancel();
+  impl_->net_->stop();
   impl_->wifi_->stop();
   impl_->engine_.set_deaf(true);
   impl_->image_.sync();

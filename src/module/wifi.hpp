@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +114,10 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
   bool softap_on() const { return s_.initialized && (s_.mode & 2); }
   // Switches the mode; with auto_connect the station joins the saved AP when it comes up.
   void set_mode(int mode, bool auto_connect);
+
+  // ---- what TCP/IP hears of the addresses (module/net.hpp) ---------------------------------
+  std::function<void(sim::Ipv4)> on_address_lost;  // the station's address is gone
+  std::function<void()> on_address_gained;         // an interface has an address now
 
   // ---- station ---------------------------------------------------------------------------
   StationState state() const { return state_; }

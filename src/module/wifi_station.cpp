@@ -100,6 +100,7 @@ asio::awaitable<sim::JoinError> Wifi::attempt(StationConfig cfg, std::chrono::mi
   report("WIFI CONNECTED\r\n");
   state_ = StationState::GotIp;
   report("WIFI GOT IP\r\n");
+  if (on_address_gained) on_address_gained();
   co_return sim::JoinError::None;
 }
 
@@ -130,16 +131,20 @@ void Wifi::disconnect() {
 void Wifi::lose_link(bool report_it) {
   world_.leave(*this);
   if (!link_) return;
+  const auto ip = station_ip().ip;
   link_.reset();
   state_ = StationState::Disconnected;
   if (report_it) report("WIFI DISCONNECT\r\n");
+  if (on_address_lost) on_address_lost(ip);
 }
 
 void Wifi::link_lost() {
   if (!link_) return;
+  const auto ip = station_ip().ip;
   link_.reset();
   state_ = StationState::Disconnected;
   report("WIFI DISCONNECT\r\n");
+  if (on_address_lost) on_address_lost(ip);
   if (station_on() && s_.station && s_.reconn_interval > 0) start_background(false);
 }
 

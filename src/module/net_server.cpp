@@ -1,0 +1,140 @@
+// The module's TCP server (spec 3.3.16-3.3.19): listens on each address the module has, gives
+// each client a link id, refuses clients past AT+CIPSERVERMAXCONN, closes idle ones after
+// AT+CIPSTO.
+#include <asio/ip/tcp.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "module/context.hpp"
+#include "module/link.hpp"
+#include "module/net.hpp"
+#include "net/tcp_stream.hpp"
+
+namespace espat::module {
+
+struct Net::Server {
+  struct Listener {
+    asio::ip::address addr;
+    std::shared_ptr<asio::ip::tcp::acceptor> acceptor;
+    std::unique_ptr<async::Activity> loop;
+  };
+  std::vector<Listener> listeners;
+};
+
+namespace {
+std::shared_ptr<asio::ip::tcp::acceptor> listen_on(asio::io_context& io, const asio::ip::address& a, int port,
+                                                   std::error_code& ec) {
+  auto acc = std::make_shared<asio::ip::tcp::acceptor>(io);
+  acc->open(a.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
+  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc->bind({a, std::uint16_t(port)}, ec);
+  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+  return acc;
+}
+}  // namespace
+
+bool Net::start_server(ServerSpec spec) {
+  if (spec.kind == LinkKind::Ssl) {
+    spdlog::warn("AT+CIPSERVER: SSL servers are not built yet");
+    return false;
+  }
+  server_ = spec;
+  srv_ = std::make_shared<Server>();
+  address_gained();
+  if (srv_->listeners.empty() && !own_addresses().empty()) {  // every bind failed: port in use
+    stop_server(false);
+    return false;
+  }
+  return true;
+}
+
+void Net::stop_server(bool close_clients) {
+  if (srv_)
+    for (auto& l : srv_->listeners) {
+      l.loop->stop();
+      std::error_code ec;
+      l.acceptor->close(ec);
+    }
+  srv_.reset();
+  server_.reset();
+  if (close_clients)
+    for (int i = 0; i < links_count_; ++i)
+      if (links_[std::size_t(i)] && links_[std::size_t(i)]->server_side) drop(i, true);
+}
+
+void Net::address_gained() {
+  if (!srv_) return;
+  auto addrs = own_addresses();
+  // Listeners on addresses the module no longer has go; new addresses get one.
+  std::erase_if(srv_->listeners, [&](Server::Listener& l) {
+    if (std::find(addrs.begin(), addrs.end(), l.addr) != addrs.end()) return false;
+    l.loop->stop();
+    std::error_code ec;
+    l.acceptor->close(ec);
+    return true;
+  });
+  for (const auto& a : addrs) {
+    if (a.is_v6() != server_->v6) continue;
+    if (std::any_of(srv_->listeners.begin(), srv_->listeners.end(), [&](auto& l) { return l.addr == a; })) continue;
+    std::error_code ec;
+    auto acc = listen_on(io_, a, server_->port, ec);
+    if (ec) {
+      spdlog::warn("AT+CIPSERVER: cannot listen on {}:{}: {}", a.to_string(), server_->port, ec.message());
+      continue;
+    }
+    srv_->listeners.push_back({a, acc, std::make_unique<async::Activity>(io_)});
+    srv_->listeners.back().loop->start([this, acc](async::StopToken stop) { return accept_loop(acc, stop); });
+  }
+}
+
+asio::awaitable<void> Net::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acc, async::StopToken stop) {
+  for (;;) {
+    std::error_code ec;
+    asio::ip::tcp::socket s = co_await acc->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    stop.throw_if_requested();
+    if (ec) co_return;
+    accepted(std::move(s));
+  }
+}
+
+void Net::accepted(asio::ip::tcp::socket s) {
+  int clients = 0;
+  for (auto& l : links_)
+    if (l && l->server_side) ++clients;
+  auto id = free_id();
+  std::error_code ec;
+  if (!id || clients >= s_.server_max_conn) {  // 3.3.17: past the limit the client is refused
+    s.close(ec);
+    return;
+  }
+  auto l = make_link(*id, LinkKind::Tcp, server_->v6, true);
+  auto remote = s.remote_endpoint(ec);
+  auto local = s.local_endpoint(ec);
+  if (ec) return;
+  l->remote_ip = remote.address();
+  l->remote_port = remote.port();
+  l->local_ip = local.address();
+  l->local_port = local.port();
+  l->stream = net::tcp_stream(std::move(s));
+  attach(l);
+}
+
+void Net::arm_idle_timer(const std::shared_ptr<Link>& l) {
+  l->idle.start([this, l](async::StopToken stop) -> asio::awaitable<void> {
+    for (;;) {
+      if (s_.server_timeout == 0) {  // 3.3.19: 0 never times out; look again later
+        co_await stop.sleep(io_, std::chrono::seconds(1));
+        continue;
+      }
+      const auto deadline = l->last_traffic + std::chrono::seconds(s_.server_timeout);
+      if (std::chrono::steady_clock::now() >= deadline) {
+        if (links_[std::size_t(l->id)] == l) drop(l->id, true);
+        co_return;
+      }
+      co_await stop.sleep(io_, deadline - std::chrono::steady_clock::now());
+    }
+  });
+}
+
+}  // namespace espat::module
