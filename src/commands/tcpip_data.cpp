@@ -97,21 +97,19 @@ void set_recv_mode(Ctx& ctx, int id, int mode) {
   for (int i = 0; i < n; ++i)
     if (id == n || id == i) s.recv_mode[std::size_t(i)] = mode;
 }
+// AT+CIPRECVTYPE=[<link ID>,]<mode>. Host drivers (lwESP, WiFiEspAT) send the older spelling
+// AT+CIPRECVMODE=1 right after AT+CIPMUX=1 and need OK: <mode> alone sets every link, with
+// multiple connections too; <link ID>,<mode> sets one (or all with the "all" id).
 Result ciprecvtype_set(Ctx& ctx, Call& c) {
-  set_recv_mode(ctx, link_of(c), int(c.args.integer(0)));
-  return Result::ok();
-}
-// Host drivers (lwESP, WiFiEspAT) send AT+CIPRECVMODE=1 after AT+CIPMUX=1 and need OK: the
-// older command takes <mode> alone for every link, or <link ID>,<mode> as the guide prints it.
-Result ciprecvmode_set(Ctx& ctx, Call& c) {
   const auto& a = c.args;
-  if (a.has(1)) {
-    if (a.integer(0) > net(ctx).links() || a.integer(1) > 1) return Result::invalid(a.integer(0) > net(ctx).links() ? 0 : 1);
-    set_recv_mode(ctx, int(a.integer(0)), int(a.integer(1)));
-  } else {
+  const int n = net(ctx).links();
+  if (!a.has(1)) {
     if (a.integer(0) > 1) return Result::invalid(0);
-    set_recv_mode(ctx, net(ctx).links(), int(a.integer(0)));
+    set_recv_mode(ctx, n, int(a.integer(0)));
+    return Result::ok();
   }
+  if (a.integer(0) > n) return Result::invalid(0);
+  set_recv_mode(ctx, int(a.integer(0)), int(a.integer(1)));
   return Result::ok();
 }
 
@@ -148,9 +146,8 @@ std::vector<at::Command> tcpip_data_commands() {
   r.push_back({.name = "+CIPSEND", .set = coro(cipsend_set), .exec = plain(cipsend_exec), .params = send});
   r.push_back({.name = "+CIPSENDEX", .set = coro(cipsendex), .params = send});
   r.push_back({.name = "+CIPRECVTYPE", .query = plain(ciprecvtype_query), .set = plain(ciprecvtype_set),
-               .params = at::Schema{at::Int{"mode", 0, 1}}.with_link_id(at::LinkId::PrefixOrAll)});
-  r.push_back({.name = "+CIPRECVMODE", .query = plain(ciprecvtype_query), .set = plain(ciprecvmode_set),
-               .params = {at::Int{"link ID or mode", 0, 5}, at::Int{"mode", 0, 1, true}}});
+               .params = {at::Int{"link ID or mode", 0, 5}, at::Int{"mode", 0, 1, true}},
+               .aliases = {{"+CIPRECVMODE"}}});  // the guide's spelling and the firmware's legacy name
   r.push_back({.name = "+CIPRECVDATA", .set = plain(ciprecvdata),
                .params = at::Schema{at::Int{"len", 1, 0x7fffffff}}.with_link_id(at::LinkId::Prefix)});
   r.push_back({.name = "+CIPRECVLEN", .query = plain(ciprecvlen)});

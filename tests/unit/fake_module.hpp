@@ -13,6 +13,7 @@
 #include "at/engine.hpp"
 #include "commands/table.hpp"
 #include "module/context.hpp"
+#include "module/net.hpp"
 #include "module/wifi.hpp"
 
 namespace espat::fakes {
@@ -26,15 +27,20 @@ struct FakeModule : module::Context {
   flash::FactoryParams factory_;
   std::map<std::string, flash::nvs::Value> saved;  // "namespace/key"
   std::unique_ptr<module::Wifi> wifi_;
+  std::unique_ptr<module::Net> net_;
 
   // Station MAC 24:0a:c4:00:00:10, softAP network 127.64.0.0/24 (module 0). Started in station
   // mode with nothing saved: no auto-connect.
   FakeModule(asio::io_context& io, sim::World& world) : io(io), world_(world) {
     wifi_ = std::make_unique<module::Wifi>(
         io, *this, world_, module::WifiIdentity{*sim::Mac::parse("24:0a:c4:00:00:10"), *sim::Subnet::parse("127.64.0.0/24")});
+    net_ = std::make_unique<module::Net>(io, *this);
     wifi_->start();
   }
-  ~FakeModule() override { wifi_.reset(); }
+  ~FakeModule() override {
+    net_.reset();
+    wifi_.reset();
+  }
 
   [[noreturn]] static void no() { throw std::logic_error("not in this test"); }
   at::Engine& engine() override { return engine_; }
@@ -46,6 +52,8 @@ struct FakeModule : module::Context {
   const flash::FactoryParams& factory() const override { return factory_; }
   module::Wifi& wifi() override { return *wifi_; }
   sim::World& world() override { return world_; }
+  module::Net& net() override { return *net_; }
+  void on_output_drained(std::function<void()> f) override { f(); }
   bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always) override {
     if (always || st.sysstore) saved.insert_or_assign(std::string(ns) + "/" + std::string(key), v);
     return true;
