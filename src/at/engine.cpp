@@ -237,6 +237,7 @@ asio::awaitable<std::string> Engine::read_data(std::size_t n, std::function<bool
 void Engine::enter_passthrough(Passthrough p) {
   pt_ = std::move(p);
   pt_buf_.clear();
+  pt_taken_ = 0;
   pt_pluses_ = 0;
   pt_last_input_ = std::chrono::steady_clock::now();
   mode_ = Mode::Passthrough;
@@ -256,8 +257,14 @@ void Engine::passthrough_input(std::span<const std::uint8_t> bytes) {
   const bool silent_before = now - pt_last_input_ >= kPlusGuard;
   pt_last_input_ = now;
   pt_plus_.stop();
-  auto take_as_data = [this](char c) {
+  bool overflow = false;
+  auto take_as_data = [this, &overflow](char c) {
+    if (pt_.limit && pt_taken_ >= pt_.limit) {
+      overflow = true;
+      return;
+    }
     pt_buf_.push_back(c);
+    ++pt_taken_;
   };
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const char c = char(bytes[i]);
@@ -274,6 +281,14 @@ void Engine::passthrough_input(std::span<const std::uint8_t> bytes) {
       continue;
     }
     take_as_data(c);
+  }
+  if (pt_.limit && pt_taken_ + std::size_t(pt_pluses_) >= pt_.limit) {
+    for (; pt_pluses_ > 0; --pt_pluses_) take_as_data('+');  // at the end of the data: not "+++"
+    auto complete = pt_.complete;
+    exit_passthrough();
+    if (overflow) write_busy();
+    if (complete) complete();
+    return;
   }
   if (pt_pluses_ > 0) arm_plus_timer();
   passthrough_flush(false);

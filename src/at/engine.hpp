@@ -45,6 +45,7 @@ class Engine {
   MessageFilter& filter() { return filter_; }
   const Registry& registry() const { return registry_; }
   bool busy() const { return busy_; }
+  asio::io_context& io() { return io_; }
 
   // Deaf: input is dropped (reset, deep sleep). Resetting also clears run-time state.
   void set_deaf(bool deaf) { deaf_ = deaf; }
@@ -64,9 +65,14 @@ class Engine {
     std::chrono::milliseconds interval{20}; // AT+TRANSINTVL
     std::size_t packet = 2920;              // a full packet is sent at once
     std::size_t buffer = 8192;              // bytes waiting before the port is held
+    // AT+CIPSENDL (3.3.10): data mode ends by itself after `limit` bytes (0: never), and
+    // `complete` is called; bytes past it get "busy p...". "+++" still ends it early (exited).
+    std::size_t limit = 0;
+    std::function<void()> complete;
   };
   void enter_passthrough(Passthrough p);
   bool in_passthrough() const { return mode_ == Mode::Passthrough; }
+  std::size_t passthrough_taken() const { return pt_taken_; }  // data bytes the port took
   void exit_passthrough();  // e.g. the link closed for good
   // How the engine holds and releases the port's input (transport::Port::hold_input).
   void set_hold_input(std::function<void(bool)> hold) { hold_input_ = std::move(hold); }
@@ -105,6 +111,7 @@ class Engine {
   std::size_t pt_out_bytes_ = 0;
   bool pt_held_ = false;
   std::function<void(bool)> hold_input_;
+  std::size_t pt_taken_ = 0;  // data bytes taken since passthrough began (for `limit`)
   int pt_pluses_ = 0;  // '+' bytes held back as a possible "+++"
   std::chrono::steady_clock::time_point pt_last_input_{};
 

@@ -1,5 +1,7 @@
 // Spec 3.3.9, 3.3.12, 3.3.33-3.3.35: sending (AT+CIPSEND, AT+CIPSENDEX, passthrough) and the
 // passive receive mode (AT+CIPRECVTYPE, AT+CIPRECVDATA, AT+CIPRECVLEN).
+#include <asio/redirect_error.hpp>
+
 #include "commands/handler.hpp"
 #include "commands/tcpip.hpp"
 #include "module/net.hpp"
@@ -70,6 +72,94 @@ asio::awaitable<Result> send_data(Ctx& ctx, Call& c, bool ex) {
 
 asio::awaitable<Result> cipsend_set(Ctx& ctx, Call& c) { co_return co_await send_data(ctx, c, false); }
 asio::awaitable<Result> cipsendex(Ctx& ctx, Call& c) { co_return co_await send_data(ctx, c, true); }
+
+// ---- AT+CIPSENDL (3.3.10) and AT+CIPSENDLCFG (3.3.11) -----------------------------------------
+// The data streams to the link while the port still receives it: blocks of <transmit size>
+// (or what AT+TRANSINTVL's flush gives), "+CIPSENDL:<had sent len>,<port recv len>" every
+// <report size> bytes sent and once at the end, then SEND OK, SEND FAIL (not all of it went
+// out), or SEND CANCELLED after "+++".
+struct SendL {
+  explicit SendL(asio::io_context& io) : wake(io, asio::steady_timer::time_point::max()) {}
+  std::size_t handled = 0, sent = 0, next_report = 0, reported = 0;
+  bool input_done = false, cancelled = false, failed = false;
+  asio::steady_timer wake;
+  void check(const at::Engine& e) {
+    if (input_done && handled >= e.passthrough_taken()) wake.cancel();
+  }
+};
+
+asio::awaitable<bool> until_woken(std::shared_ptr<SendL> st) {
+  std::error_code ec;
+  co_await st->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return true;
+}
+
+asio::awaitable<Result> cipsendl(Ctx& ctx, Call& c) {
+  const int id = link_of(c);
+  auto& n = net(ctx);
+  auto& s = n.settings();
+  if (!n.in_use(id) || s.mode == 1) co_return Result::error();
+  std::optional<std::pair<std::string, int>> to;
+  if (c.args.has(1) != c.args.has(2)) co_return Result::error();
+  if (c.args.has(1)) {
+    if (!n.is_udp(id)) co_return Result::error();
+    to = {c.args.text(1), int(c.args.integer(2))};
+  }
+  auto& e = ctx.engine();
+  auto& io = e.io();
+  auto st = std::make_shared<SendL>(io);
+  const std::size_t report = std::size_t(s.sendl_report);
+  st->next_report = report;
+  at::Engine::Passthrough p;
+  p.packet = std::size_t(s.sendl_block);
+  p.interval = std::chrono::milliseconds(ctx.state().transintvl_ms);
+  p.limit = std::size_t(c.args.integer(0));
+  p.send = [&ctx, st, id, to, report](std::string packet) -> asio::awaitable<void> {
+    const std::size_t size = packet.size();
+    auto& e = ctx.engine();
+    if (!st->failed) {
+      const auto r = co_await ctx.net().send(id, std::move(packet), to, {});
+      if (r == module::SendResult::Ok) st->sent += size;
+      else st->failed = true;
+    }
+    st->handled += size;
+    for (; st->sent >= st->next_report; st->next_report += report) {
+      e.write(fmt::format("+CIPSENDL:{},{}\r\n", st->sent, e.passthrough_taken()));
+      st->reported = st->sent;
+    }
+    st->check(e);
+  };
+  p.complete = [st, &e] {
+    st->input_done = true;
+    st->check(e);
+  };
+  p.exited = [st, &e] {
+    st->cancelled = st->input_done = true;
+    st->check(e);
+  };
+  c.reply("\r\nOK\r\n\r\n>");
+  e.enter_passthrough(std::move(p));
+  co_await c.stop.race(io, until_woken(st), std::chrono::hours(24 * 365));
+  if (st->reported != st->sent || st->sent == 0)  // the last report is the total sent (3.3.11)
+    c.reply(fmt::format("+CIPSENDL:{},{}\r\n", st->sent, e.passthrough_taken()));
+  if (st->cancelled) {
+    c.reply("\r\nSEND CANCELLED\r\n");
+    co_return Result::nothing();
+  }
+  co_return st->failed ? Result::send_fail() : Result::send_ok();
+}
+
+Result cipsendlcfg_query(Ctx& ctx, Call& c) {
+  const auto& s = ctx.net().settings();
+  c.reply(line(c, fmt::format("{},{}", s.sendl_report, s.sendl_block)));
+  return Result::ok();
+}
+Result cipsendlcfg_set(Ctx& ctx, Call& c) {
+  auto& s = ctx.net().settings();
+  s.sendl_report = int(c.args.integer(0));
+  if (c.args.has(1)) s.sendl_block = int(c.args.integer(1));
+  return Result::ok();
+}
 
 // AT+CIPSEND with AT+CIPMODE=1: "OK", ">", then passthrough until "+++" (3.3.9).
 Result cipsend_exec(Ctx& ctx, Call& c) {
@@ -144,6 +234,12 @@ std::vector<at::Command> tcpip_data_commands() {
                               .with_link_id(at::LinkId::Prefix);
   std::vector<at::Command> r;
   r.push_back({.name = "+CIPSEND", .set = coro(cipsend_set), .exec = plain(cipsend_exec), .params = send});
+  r.push_back({.name = "+CIPSENDL", .set = coro(cipsendl),
+               .params = at::Schema{at::Int{"length", 1, 0x7fffffff}, at::Str{"remote host", 64, 1, true},
+                                    at::Int{"remote port", 0, 65535, true}}
+                             .with_link_id(at::LinkId::Prefix)});
+  r.push_back({.name = "+CIPSENDLCFG", .query = plain(cipsendlcfg_query), .set = plain(cipsendlcfg_set),
+               .params = {at::Int{"report size", 100, 1 << 20}, at::Int{"transmit size", 100, 2920, true}}});
   r.push_back({.name = "+CIPSENDEX", .set = coro(cipsendex), .params = send});
   r.push_back({.name = "+CIPRECVTYPE", .query = plain(ciprecvtype_query), .set = plain(ciprecvtype_set),
                .params = {at::Int{"link ID or mode", 0, 5}, at::Int{"mode", 0, 1, true}},
