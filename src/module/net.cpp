@@ -13,7 +13,9 @@
 #include "module/context.hpp"
 #include "module/link.hpp"
 #include "module/wifi.hpp"
+#include "module/pki.hpp"
 #include "net/tcp_stream.hpp"
+#include "net/tls.hpp"
 
 namespace espat::module {
 
@@ -217,10 +219,19 @@ asio::awaitable<Net::StartOutcome> Net::start(int id, StartRequest r, async::Sto
       if (!co_await stop.race(io_, connect(), kConnectTimeout)) co_return StartOutcome{false, "connect timeout"};
       if (ec) co_return StartOutcome{false, ec.message()};
       l->local_port = sock.local_endpoint().port();
-      if (r.kind == LinkKind::Ssl) co_return StartOutcome{false, "SSL links are not built yet"};
-      l->stream = net::tcp_stream(std::move(sock));
+      if (r.kind == LinkKind::Ssl) {
+        // A verification failure is an error, never a silent insecure link (3.3.26).
+        auto opts = ssl_client_options(ctx_, s_.ssl[std::size_t(id)], r.host);
+        if (!opts) co_return StartOutcome{false, "a certificate, key or CA is missing from mfg_nvs"};
+        l->stream = co_await net::tls_connect(std::move(sock), *opts, kConnectTimeout);
+        stop.throw_if_requested();
+      } else {
+        l->stream = net::tcp_stream(std::move(sock));
+      }
     }
   } catch (const std::system_error& e) {
+    co_return StartOutcome{false, e.what()};
+  } catch (const net::TlsError& e) {
     co_return StartOutcome{false, e.what()};
   }
   if (in_use(id)) co_return StartOutcome{false, "link in use"};  // taken while connecting

@@ -16,6 +16,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "async/activity.hpp"
+#include "net/stream.hpp"
 
 namespace espat::module {
 
@@ -184,6 +185,7 @@ class Net {
   asio::awaitable<std::optional<asio::ip::address>> resolve(const std::string& host, bool v6, async::StopToken stop);
   asio::awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acc, async::StopToken stop);
   void accepted(asio::ip::tcp::socket s);
+  void admit(std::unique_ptr<net::Stream> stream, asio::ip::tcp::endpoint remote, asio::ip::tcp::endpoint local);
   void arm_idle_timer(const std::shared_ptr<Link>& l);
   asio::awaitable<void> passthrough_reconnect(async::StopToken stop);
 

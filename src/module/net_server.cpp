@@ -1,6 +1,8 @@
 // The module's TCP server (spec 3.3.16-3.3.19): listens on each address the module has, gives
 // each client a link id, refuses clients past AT+CIPSERVERMAXCONN, closes idle ones after
 // AT+CIPSTO.
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
@@ -9,7 +11,9 @@
 #include "module/context.hpp"
 #include "module/link.hpp"
 #include "module/net.hpp"
+#include "module/pki.hpp"
 #include "net/tcp_stream.hpp"
+#include "net/tls.hpp"
 
 namespace espat::module {
 
@@ -35,10 +39,7 @@ std::shared_ptr<asio::ip::tcp::acceptor> listen_on(asio::io_context& io, const a
 }  // namespace
 
 bool Net::start_server(ServerSpec spec) {
-  if (spec.kind == LinkKind::Ssl) {
-    spdlog::warn("AT+CIPSERVER: SSL servers are not built yet");
-    return false;
-  }
+  if (spec.kind == LinkKind::Ssl && !ssl_server_options(ctx_, spec.ca)) return false;  // certificates first
   server_ = spec;
   srv_ = std::make_shared<Server>();
   address_gained();
@@ -99,24 +100,45 @@ asio::awaitable<void> Net::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> 
 }
 
 void Net::accepted(asio::ip::tcp::socket s) {
+  if (server_->kind == LinkKind::Ssl) {
+    auto opts = ssl_server_options(ctx_, server_->ca);
+    if (!opts) return;
+    // The handshake runs on its own; the client gets its link id once it is done.
+    auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(s));
+    asio::co_spawn(io_, [this, sock, o = *opts, srv = srv_]() -> asio::awaitable<void> {
+      try {
+        auto remote = sock->remote_endpoint(), local = sock->local_endpoint();
+        auto stream = co_await net::tls_accept(std::move(*sock), o, std::chrono::seconds(10));
+        if (srv_ != srv) co_return;  // the server was deleted meanwhile
+        admit(std::move(stream), remote, local);
+      } catch (const std::exception& e) {
+        spdlog::info("AT+CIPSERVER: SSL client refused: {}", e.what());
+      }
+    }, asio::detached);
+    return;
+  }
+  std::error_code ec;
+  auto remote = s.remote_endpoint(ec);
+  auto local = s.local_endpoint(ec);
+  if (ec) return;
+  admit(net::tcp_stream(std::move(s)), remote, local);
+}
+
+void Net::admit(std::unique_ptr<net::Stream> stream, asio::ip::tcp::endpoint remote, asio::ip::tcp::endpoint local) {
   int clients = 0;
   for (auto& l : links_)
     if (l && l->server_side) ++clients;
   auto id = free_id();
-  std::error_code ec;
   if (!id || clients >= s_.server_max_conn) {  // 3.3.17: past the limit the client is refused
-    s.close(ec);
+    stream->close();
     return;
   }
-  auto l = make_link(*id, LinkKind::Tcp, server_->v6, true);
-  auto remote = s.remote_endpoint(ec);
-  auto local = s.local_endpoint(ec);
-  if (ec) return;
+  auto l = make_link(*id, server_->kind, server_->v6, true);
   l->remote_ip = remote.address();
   l->remote_port = remote.port();
   l->local_ip = local.address();
   l->local_port = local.port();
-  l->stream = net::tcp_stream(std::move(s));
+  l->stream = std::move(stream);
   attach(l);
 }
 
