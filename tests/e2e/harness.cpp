@@ -35,6 +35,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "peers.hpp"
 #include "process.hpp"
 #include "transcript.hpp"
 
@@ -95,16 +96,24 @@ class Session {
         throw StepFailure{0, "bytes arrived that no step accounts for: " + escape(buf_) +
                                  "\n(end the transcript with ignore_rest to allow them)"};
     }
+    if (!t_.ignore_rest) {
+      try {
+        peers_.check_consumed();
+      } catch (const PeerError& e) {
+        throw StepFailure{0, e.what()};
+      }
+    }
     if (alive()) terminate(0, "at the end of the test");
+    peers_.close_all();
   }
 
   // What a person needs to see when a step fails: the conversation and the module's stderr.
   std::string diagnostics() const {
     std::ostringstream os;
-    os << "--- AT port conversation (>> sent, << received, ## http; one line per LF) ---\n";
+    os << "--- AT port conversation (>> sent, << received, ## http and network peers; one line per LF) ---\n";
     std::vector<std::string> lines;
     for (const auto& [dir, bytes] : log_) {
-      if (dir == '#') {  // an http step, between the bytes it caused
+      if (dir == '#') {  // an http step or a peer's traffic, between the bytes it caused
         lines.push_back("## " + bytes);
         continue;
       }
@@ -128,6 +137,7 @@ class Session {
     }
     for (const auto& l : lines) os << l << "\n";
     if (!buf_.empty()) os << "--- received, not consumed ---\n" << escape(buf_) << "\n";
+    if (std::string u = peers_.unconsumed(); !u.empty()) os << "--- network peers: received, not consumed ---\n" << u;
     os << "--- command ---\n" << command_line() << "\n";
     std::string err = stderr_path_.empty() ? "" : read_file(stderr_path_);
     constexpr std::size_t kMaxErr = 16000;
@@ -140,6 +150,7 @@ class Session {
   }
 
   void cleanup() {
+    peers_.close_all();
     if (pid_ > 0 && !exited_) {
       ::kill(pid_, SIGKILL);
       int st;
@@ -164,6 +175,8 @@ class Session {
     flash_ = dir_ / "flash.bin";
     stderr_path_ = dir_ / "stderr.log";
     stdout_path_ = dir_ / "stdout.log";
+    // Listeners and UDP sockets declared before the first step: `args` and `build` may use their ports.
+    for (const Step& s : t_.setup) run_peer_step(s);
 
     if (t_.flash) {
       const std::string& f = *t_.flash;
@@ -197,7 +210,7 @@ class Session {
         {"${TMP}", dir_.string()}, {"${VECTORS}", vectors_dir().string()}, {"${SOURCE}", source_dir().string()}};
     for (const auto& [k, v] : vars)
       for (std::size_t p; (p = s.find(k)) != std::string::npos;) s.replace(p, std::strlen(k), v);
-    return s;
+    return peers_.substitute_known(std::move(s));
   }
 
   // `build`: the flash file is what `espat image build` makes of the transcript's words.
@@ -475,7 +488,22 @@ class Session {
     }
   }
 
-  void run_step(const Step& s) {
+  void run_peer_step(const Step& s) {
+    try {
+      peers_.run(peers_.expand(s));
+    } catch (const PeerError& e) {
+      throw StepFailure{s.line, e.what()};
+    }
+  }
+
+  void run_step(const Step& raw) {
+    if (is_peer_step(raw.kind)) return run_peer_step(raw);
+    Step s;
+    try {
+      s = peers_.expand(raw);  // ${NAME}: a peer's port
+    } catch (const PeerError& e) {
+      throw StepFailure{raw.line, std::string(e.what())};
+    }
     switch (s.kind) {
       case Step::Kind::Send:
         if (!alive()) throw StepFailure{s.line, "send: the module is not running (" + describe_status(status_) + ")"};
@@ -519,6 +547,8 @@ class Session {
         }
         return;
       }
+      default:
+        return run_peer_step(s);
     }
   }
 
@@ -536,6 +566,8 @@ class Session {
   std::vector<std::pair<char, std::string>> log_;    // ('>' sent, '<' received, '#' http), for messages
   std::uintmax_t stderr_mark_ = 0;                   // stderr's size when this run started
   int control_port_ = 0;                             // this run's control API port (`control`)
+  // The network peers; while a peer step waits, the AT port is read on (as `wait` does).
+  Peers peers_{[this] { read_some(0ms); }, [this](const std::string& line) { log_.emplace_back('#', line); }};
 };
 
 // ---- registration ---------------------------------------------------------------------------

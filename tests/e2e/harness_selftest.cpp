@@ -1,6 +1,14 @@
-// Checks the transcript parser itself, on inline text (no binary involved).
+// Checks the transcript parser itself, on inline text, and the network peers on loopback (no
+// binary involved).
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
+#include "peers.hpp"
 #include "transcript.hpp"
 
 namespace espat::e2e {
@@ -230,6 +238,359 @@ TEST(HarnessSelfTest, RejectsMalformedTranscripts) {
   EXPECT_EQ(error_line("\"send\"\n"), 1u);
   EXPECT_EQ(error_line("send \"x\" * \n"), 1u);
   EXPECT_EQ(error_line("send \"ok\"\n"), 0u);
+}
+
+// ---- network peers: the parser ----------------------------------------------------------------
+
+TEST(HarnessSelfTest, ParsesPeerDirectives) {
+  const char* text = R"(tcp_listen A
+udp_bind U
+args --boot-ms 20
+send "AT\r\n"
+tcp_listen L2
+tcp_accept A
+tcp_accept 10s A
+tcp_connect B "127.0.0.1" 333
+tcp_connect 500ms B "localhost" ${A}
+udp_bind V
+peer_send A "+IPD" "," * 2 "\r\n"
+udp_send U "127.0.0.1" ${V.peer_port} "ping"
+peer_expect A "x\r\n"
+peer_expect 5s U "y"
+peer_match A "\d+\r\n"
+peer_match 1s A "z\r\n"
+peer_silence 200ms A
+peer_close A
+peer_reset B
+peer_closed A
+peer_closed 2s B
+)";
+  Transcript t = parse_transcript(text);
+  using K = Step::Kind;
+  ASSERT_EQ(t.setup.size(), 2u);  // before the first step: opened before the start
+  EXPECT_EQ(t.setup[0].kind, K::TcpListen);
+  EXPECT_EQ(t.setup[0].peer, "A");
+  EXPECT_EQ(t.setup[0].line, 1u);
+  EXPECT_EQ(t.setup[1].kind, K::UdpBind);
+  EXPECT_EQ(t.setup[1].peer, "U");
+  ASSERT_EQ(t.steps.size(), 18u);
+  EXPECT_EQ(t.steps[1].kind, K::TcpListen);  // after the first step: a step
+  EXPECT_EQ(t.steps[1].peer, "L2");
+  EXPECT_EQ(t.steps[2].kind, K::TcpAccept);
+  EXPECT_EQ(t.steps[2].duration, Transcript::kExpectTimeout);
+  EXPECT_EQ(t.steps[3].duration, 10000ms);
+  EXPECT_EQ(t.steps[4].kind, K::TcpConnect);
+  EXPECT_EQ(t.steps[4].host, "127.0.0.1");
+  EXPECT_EQ(t.steps[4].port, "333");
+  EXPECT_TRUE(t.steps[4].port_refs.empty());
+  EXPECT_EQ(t.steps[5].duration, 500ms);
+  EXPECT_EQ(t.steps[5].host, "localhost");
+  EXPECT_EQ(t.steps[5].port, "${A}");
+  ASSERT_EQ(t.steps[5].port_refs.size(), 1u);
+  EXPECT_EQ(t.steps[5].port_refs[0].name, "A");
+  EXPECT_EQ(t.steps[6].kind, K::UdpBind);
+  EXPECT_EQ(t.steps[7].kind, K::PeerSend);
+  EXPECT_EQ(t.steps[7].bytes, "+IPD,,\r\n");
+  EXPECT_EQ(t.steps[8].kind, K::UdpSend);
+  EXPECT_EQ(t.steps[8].peer, "U");
+  ASSERT_EQ(t.steps[8].port_refs.size(), 1u);
+  EXPECT_TRUE(t.steps[8].port_refs[0].peer_port);
+  EXPECT_EQ(t.steps[8].port_refs[0].name, "V");
+  EXPECT_EQ(t.steps[8].bytes, "ping");
+  EXPECT_EQ(t.steps[9].kind, K::PeerExpect);
+  EXPECT_EQ(t.steps[9].duration, Transcript::kExpectTimeout);
+  EXPECT_EQ(t.steps[10].duration, 5000ms);
+  EXPECT_EQ(t.steps[11].kind, K::PeerMatch);
+  EXPECT_EQ(t.steps[11].bytes, "\\d+\r\n");  // regex escapes kept, as in match
+  EXPECT_EQ(t.steps[12].duration, 1000ms);
+  EXPECT_EQ(t.steps[13].kind, K::PeerSilence);
+  EXPECT_EQ(t.steps[13].duration, 200ms);
+  EXPECT_EQ(t.steps[14].kind, K::PeerClose);
+  EXPECT_EQ(t.steps[15].kind, K::PeerReset);
+  EXPECT_EQ(t.steps[15].peer, "B");
+  EXPECT_EQ(t.steps[16].kind, K::PeerClosed);
+  EXPECT_EQ(t.steps[16].duration, Transcript::kExpectTimeout);
+  EXPECT_EQ(t.steps[17].duration, 2000ms);
+  EXPECT_EQ(t.steps[17].line, 21u);
+  for (const Step& s : t.steps) EXPECT_EQ(is_peer_step(s.kind), s.kind != K::Send);
+}
+
+TEST(HarnessSelfTest, PlaceholdersInStrings) {
+  Transcript t = parse_transcript(
+      "control\n"
+      "tcp_listen A\n"
+      "send \"AT+CIPSTART=\\\"TCP\\\",\\\"127.0.0.1\\\",${A}\\r\\n\"\n"
+      "expect \"${A}:\" * 2 \"${A.peer_port}\\r\\n\"\n"
+      "match \"\\${A}${A}\\r\\n\"\n"         // \$ in a regex: a literal $, no placeholder
+      "send \"\\x24{A}$\\x7bA}$A {}$\"\n"     // written with escapes: plain text
+      "http POST \"/x/${A}\" \"{\\\"port\\\":${A.peer_port}}\"\n"
+      "stderr \"${A}\"\n");                   // stderr, args, build: no placeholders
+  ASSERT_EQ(t.steps.size(), 6u);
+  const Step& send = t.steps[0];
+  EXPECT_EQ(send.bytes, "AT+CIPSTART=\"TCP\",\"127.0.0.1\",${A}\r\n");
+  ASSERT_EQ(send.refs.size(), 1u);
+  EXPECT_EQ(send.refs[0].pos, 30u);
+  EXPECT_EQ(send.refs[0].len, 4u);
+  EXPECT_EQ(send.refs[0].name, "A");
+  EXPECT_FALSE(send.refs[0].peer_port);
+  const Step& expect = t.steps[1];
+  EXPECT_EQ(expect.bytes, "${A}:${A}:${A.peer_port}\r\n");
+  ASSERT_EQ(expect.refs.size(), 3u);  // repetition and concatenation move the positions on
+  EXPECT_EQ(expect.refs[0].pos, 0u);
+  EXPECT_EQ(expect.refs[1].pos, 5u);
+  EXPECT_EQ(expect.refs[2].pos, 10u);
+  EXPECT_EQ(expect.refs[2].len, 14u);
+  EXPECT_TRUE(expect.refs[2].peer_port);
+  const Step& match = t.steps[2];
+  EXPECT_EQ(match.bytes, "\\${A}${A}\r\n");
+  ASSERT_EQ(match.refs.size(), 1u);
+  EXPECT_EQ(match.refs[0].pos, 5u);
+  EXPECT_EQ(t.steps[3].bytes, "${A}${A}$A {}$");
+  EXPECT_TRUE(t.steps[3].refs.empty());
+  const Step& http = t.steps[4];
+  EXPECT_EQ(http.path, "/x/${A}");
+  ASSERT_EQ(http.path_refs.size(), 1u);
+  EXPECT_EQ(http.path_refs[0].pos, 3u);
+  ASSERT_EQ(http.refs.size(), 1u);
+  EXPECT_EQ(http.refs[0].pos, 8u);
+  EXPECT_TRUE(t.steps[5].refs.empty());
+}
+
+TEST(HarnessSelfTest, RejectsMalformedPeerSteps) {
+  EXPECT_EQ(error_line("tcp_listen\n"), 1u);                               // name missing
+  EXPECT_EQ(error_line("tcp_listen 1a\n"), 1u);                            // not an identifier
+  EXPECT_EQ(error_line("tcp_listen \"A\"\n"), 1u);
+  EXPECT_EQ(error_line("tcp_listen a-b\n"), 1u);
+  EXPECT_EQ(error_line("tcp_listen A B\n"), 1u);
+  EXPECT_EQ(error_line("tcp_listen A\nudp_bind A\n"), 2u);                 // a name is one peer
+  EXPECT_EQ(error_line("tcp_listen A\ntcp_listen A\n"), 2u);
+  EXPECT_EQ(error_line("tcp_listen A\ntcp_connect A \"127.0.0.1\" 1\n"), 2u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\" 1\ntcp_connect B \"h\" 2\n"), 0u);  // reconnects
+  EXPECT_EQ(error_line("tcp_accept A\n"), 1u);                             // no such peer
+  EXPECT_EQ(error_line("tcp_connect B \"h\" 1\ntcp_accept B\n"), 2u);      // not a listener
+  EXPECT_EQ(error_line("tcp_listen A\ntcp_accept 5 A\n"), 2u);             // a duration needs its unit
+  EXPECT_EQ(error_line("tcp_connect B 127.0.0.1 80\n"), 1u);               // the host is quoted
+  EXPECT_EQ(error_line("tcp_connect B \"\" 80\n"), 1u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\"\n"), 1u);                      // port missing
+  EXPECT_EQ(error_line("tcp_connect B \"h\" 0\n"), 1u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\" 65536\n"), 1u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\" http\n"), 1u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\" \"80\"\n"), 1u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\" ${A\n"), 1u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\" ${A}x\n"), 1u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\" ${A.port}\n"), 1u);
+  EXPECT_EQ(error_line("tcp_connect B \"h\" 80 \"x\"\n"), 1u);
+  EXPECT_EQ(error_line("tcp_listen A\nudp_send A \"h\" 80 \"x\"\n"), 2u);  // udp_send needs udp_bind
+  EXPECT_EQ(error_line("udp_bind U\nudp_send U \"h\" 80\n"), 2u);          // bytes missing
+  EXPECT_EQ(error_line("peer_send A \"x\"\n"), 1u);
+  EXPECT_EQ(error_line("udp_bind U\npeer_send U\n"), 2u);
+  EXPECT_EQ(error_line("udp_bind U\npeer_expect U \"\"\n"), 2u);
+  EXPECT_EQ(error_line("udp_bind U\npeer_match U \"\"\n"), 2u);
+  EXPECT_EQ(error_line("udp_bind U\npeer_silence U\n"), 2u);               // the duration is required
+  EXPECT_EQ(error_line("udp_bind U\npeer_close U\n"), 2u);                 // TCP only
+  EXPECT_EQ(error_line("udp_bind U\npeer_reset U\n"), 2u);
+  EXPECT_EQ(error_line("udp_bind U\npeer_closed U\n"), 2u);
+  EXPECT_EQ(error_line("udp_bind U\npeer_expect U \"a\" extra\n"), 2u);
+  EXPECT_EQ(error_line("send \"${A\"\n"), 1u);                             // placeholders
+  EXPECT_EQ(error_line("send \"${}\"\n"), 1u);
+  EXPECT_EQ(error_line("send \"${a b}\"\n"), 1u);
+  EXPECT_EQ(error_line("send \"${1}\"\n"), 1u);
+  EXPECT_EQ(error_line("expect \"${A.port}\"\n"), 1u);
+  EXPECT_EQ(error_line("send \"${A}\"\n"), 0u);                            // unknown names: at run time
+  // args and build may only use the peers opened before the start.
+  EXPECT_EQ(error_line("tcp_listen A\nargs --port ${A}\nsend \"a\"\n"), 0u);
+  EXPECT_EQ(error_line("args --port ${A}\nsend \"a\"\ntcp_listen A\n"), 3u);
+  EXPECT_EQ(error_line("tcp_listen A\nargs --port ${A.peer_port}\n"), 1u);
+  // After exit, peers may still be checked.
+  EXPECT_EQ(error_line("tcp_listen A\nnoready\nexit 2\npeer_closed A\n"), 0u);
+}
+
+// ---- network peers: the runtime, on loopback ----------------------------------------------------
+
+// Runs a transcript made of peer steps only, as the harness does, minus the module.
+void run_peers(Peers& peers, const std::string& text) {
+  Transcript t = parse_transcript(text);
+  for (const Step& s : t.setup) peers.run(peers.expand(s));
+  for (const Step& s : t.steps) peers.run(peers.expand(s));
+}
+
+// Runs the peer steps of `text` on peers opened already; the lines of `decl` only declare them to
+// the parser. The message of the PeerError it throws, "" when every step holds.
+std::string peer_steps(Peers& peers, const std::string& decl, const std::string& text) {
+  Transcript t = parse_transcript(decl + text);
+  const auto skip = std::size_t(std::count(decl.begin(), decl.end(), '\n'));
+  std::vector<Step> all = t.setup;
+  all.insert(all.end(), t.steps.begin(), t.steps.end());
+  try {
+    for (const Step& s : all)
+      if (s.line > skip && is_peer_step(s.kind)) peers.run(peers.expand(s));
+  } catch (const PeerError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string port_of(const Peers& peers, const std::string& placeholder) {
+  Transcript t = parse_transcript("send \"" + placeholder + "\"\n");
+  return peers.expand(t.steps[0].bytes, t.steps[0].refs);
+}
+
+TEST(HarnessSelfTest, PeersTcpBothWays) {
+  std::vector<std::string> log;
+  int ticks = 0;
+  Peers peers([&] { ++ticks; }, [&](const std::string& l) { log.push_back(l); });
+  run_peers(peers, R"(tcp_listen A
+tcp_connect B "127.0.0.1" ${A}
+tcp_accept A
+peer_send B "hello\r\n"
+peer_expect A "hel" "lo\r\n"
+peer_send A "x" * 300000 "\r\n"
+peer_expect 10s B "x" * 300000 "\r\n"
+peer_send B "+IPD,0,5,\"127.0.0.1\",${B}:abcde\r\nOK\r\n"
+peer_match A "\+IPD,0,(\d+),\"127\.0\.0\.1\",${A.peer_port}:abcde\r\n"
+peer_expect A "OK\r\n"
+peer_silence 50ms A
+peer_silence 50ms B
+peer_close B
+peer_send A "bye"
+peer_expect B "bye"
+peer_closed A
+peer_closed B
+)");
+  EXPECT_GT(ticks, 0);
+  // Each side's ${X.peer_port} is the other's ${X}.
+  EXPECT_EQ(port_of(peers, "${A.peer_port}"), port_of(peers, "${B}"));
+  EXPECT_EQ(port_of(peers, "${B.peer_port}"), port_of(peers, "${A}"));
+  EXPECT_NE(port_of(peers, "${A}"), port_of(peers, "${B}"));
+  EXPECT_EQ(peers.substitute_known("--x=${A},${B},${C}"),
+            "--x=" + port_of(peers, "${A}") + "," + port_of(peers, "${B}") + ",${C}");
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.front().find("tcp_listen A: listening on 127.0.0.1:"), std::string::npos);
+  EXPECT_NO_THROW(peers.check_consumed());
+}
+
+TEST(HarnessSelfTest, PeersTcpFailures) {
+  Peers peers;
+  run_peers(peers, "tcp_listen A\ntcp_connect B \"127.0.0.1\" ${A}\ntcp_accept A\n");
+  auto steps = [&](const std::string& text) {
+    return peer_steps(peers, "tcp_listen A\ntcp_connect B \"h\" 1\n", text);
+  };
+  // A difference: the first differing byte, both sides escaped.
+  std::string e = steps("peer_send B \"AT\\r\\nERROR\\r\\n\"\npeer_expect A \"AT\\r\\nOK\\r\\n\"\n");
+  EXPECT_NE(e.find("peer_expect A: the received bytes differ (first difference at byte 4)"), std::string::npos) << e;
+  EXPECT_NE(e.find(R"(expected: "AT\r\nOK\r\n")"), std::string::npos) << e;
+  EXPECT_NE(e.find(R"(received: "AT\r\nERROR\r\n")"), std::string::npos) << e;  // with some context
+  EXPECT_NE(peers.unconsumed().find(R"(A: "AT\r\nERROR\r\n")"), std::string::npos) << peers.unconsumed();
+  EXPECT_THROW(peers.check_consumed(), PeerError);
+  EXPECT_NE(steps("peer_silence 20ms A\n").find("already waiting"), std::string::npos);
+  // Start over with a fresh connection: tcp_accept replaces it.
+  EXPECT_EQ(steps("tcp_connect B \"127.0.0.1\" ${A}\ntcp_accept A\n"), "");
+  EXPECT_EQ(peers.unconsumed(), "");
+
+  // Timeouts.
+  e = steps("peer_send B \"AT\"\npeer_expect 100ms A \"AT\\r\\n\"\n");
+  EXPECT_NE(e.find("peer_expect A: timed out after 100 ms (only part of it arrived)"), std::string::npos) << e;
+  e = steps("peer_match 100ms A \"AT\\r\\n\"\n");
+  EXPECT_NE(e.find("nothing matching the regex arrived within 100 ms"), std::string::npos) << e;
+  EXPECT_NE(e.find(R"(received: "AT")"), std::string::npos) << e;
+  EXPECT_EQ(steps("peer_send B \"\\r\\n\"\npeer_match A \"AT\\r\\n\"\n"), "");
+  e = steps("tcp_accept 100ms A\n");
+  EXPECT_NE(e.find("tcp_accept A: no connection came within 100 ms"), std::string::npos) << e;
+  e = steps("peer_closed 100ms A\n");
+  EXPECT_NE(e.find("peer_closed A: the connection is still open after 100 ms"), std::string::npos) << e;
+  e = steps("peer_send A \"late\"\npeer_silence 300ms B\n");
+  EXPECT_NE(e.find(R"(peer_silence B: received "late" within 300 ms)"), std::string::npos) << e;
+  EXPECT_EQ(steps("peer_expect B \"late\"\n"), "");  // it was kept, not lost
+
+  // peer_expect reads no more than it needs: the rest stays in the kernel until a step reads it.
+  EXPECT_EQ(steps("peer_send A \"abcdef\"\npeer_expect B \"abc\"\n"), "");
+  EXPECT_EQ(peers.unconsumed(), "");
+  EXPECT_EQ(steps("peer_match B \"d\"\n"), "");  // a match takes only its own bytes
+  EXPECT_EQ(peers.unconsumed(), "");
+  try {
+    peers.check_consumed();  // the end of a transcript reads what is left
+    ADD_FAILURE() << "unconsumed bytes were not noticed";
+  } catch (const PeerError& x) {
+    EXPECT_NE(std::string(x.what()).find(R"(B: "ef")"), std::string::npos) << x.what();
+  }
+  EXPECT_EQ(steps("peer_expect B \"ef\"\n"), "");
+  EXPECT_NO_THROW(peers.check_consumed());
+
+  // peer_closed: data before the close fails and shows it; a clean FIN and an RST both pass.
+  e = steps("peer_send B \"+IPD\"\npeer_close B\npeer_closed A\n");
+  EXPECT_NE(e.find(R"(peer_closed A: bytes came before the close: "+IPD")"), std::string::npos) << e;
+  EXPECT_EQ(steps("peer_send A \"after FIN\"\npeer_expect B \"after FIN\"\n"), "");  // B still reads
+  e = steps("peer_send B \"x\"\n");
+  EXPECT_NE(e.find("peer_send B: B has sent its FIN already"), std::string::npos) << e;
+  EXPECT_EQ(steps("peer_expect 0ms A \"+IPD\"\n"), "");
+  e = steps("peer_expect A \"more\"\n");
+  EXPECT_NE(e.find("peer_expect A: the module closed the connection after 0 of the bytes"), std::string::npos) << e;
+  EXPECT_EQ(steps("peer_closed A\npeer_closed B\n"), "");
+  e = steps("peer_send A \"x\"\n");
+  EXPECT_NE(e.find("A has no open connection"), std::string::npos) << e;
+  EXPECT_EQ(steps("tcp_connect B \"127.0.0.1\" ${A}\ntcp_accept A\npeer_reset B\npeer_closed A\n"), "");
+  EXPECT_NE(steps("peer_expect B \"x\"\n").find("B has no open connection"), std::string::npos);
+
+  // A connection refused; placeholders that name no peer, or no connection yet.
+  int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(probe);  // bound, never listening: nobody is there now
+  e = steps("tcp_connect C \"127.0.0.1\" " + std::to_string(ntohs(a.sin_port)) + "\n");
+  EXPECT_NE(e.find("Connection refused"), std::string::npos) << e;
+  e = steps("send \"x\"\npeer_send A \"${NOPE}\"\n");
+  EXPECT_NE(e.find("${NOPE}: there is no peer NOPE"), std::string::npos) << e;
+  EXPECT_NO_THROW(peers.check_consumed());
+}
+
+TEST(HarnessSelfTest, PeersUdp) {
+  Peers peers;
+  run_peers(peers, R"(udp_bind U
+udp_bind V
+udp_bind W
+udp_send U "127.0.0.1" ${V} "ping"
+peer_expect V "ping"
+peer_send V "pong\x00"
+peer_expect U "pong\x00"
+udp_send U "localhost" ${V} "+IPD,4:data\r\n"
+peer_match V "\+IPD,\d+:data\r\n"
+peer_silence 50ms U
+)");
+  EXPECT_EQ(port_of(peers, "${V.peer_port}"), port_of(peers, "${U}"));
+  EXPECT_EQ(port_of(peers, "${U.peer_port}"), port_of(peers, "${V}"));
+  auto steps = [&](const std::string& text) {
+    return peer_steps(peers, "udp_bind U\nudp_bind V\nudp_bind W\n", text);
+  };
+  // One datagram per expectation: two datagrams are not one.
+  std::string e = steps("udp_send U \"127.0.0.1\" ${V} \"ab\"\nudp_send U \"127.0.0.1\" ${V} \"cd\"\npeer_expect V \"abcd\"\n");
+  EXPECT_NE(e.find("peer_expect V: the datagram differs (first difference at byte 2)"), std::string::npos) << e;
+  EXPECT_NE(e.find(R"(received: "ab")"), std::string::npos) << e;
+  e = steps("peer_match V \"c\"\n");  // the regex covers the whole datagram
+  EXPECT_NE(e.find("the datagram does not match the regex"), std::string::npos) << e;
+  e = steps("peer_expect 100ms V \"x\"\n");
+  EXPECT_NE(e.find("peer_expect V: timed out after 100 ms: no datagram arrived"), std::string::npos) << e;
+  e = steps("udp_send U \"127.0.0.1\" ${V} \"left\"\npeer_silence 200ms V\n");
+  EXPECT_NE(e.find(R"(peer_silence V: received the datagram "left")"), std::string::npos) << e;
+  EXPECT_THROW(peers.check_consumed(), PeerError);
+  EXPECT_EQ(steps("peer_expect V \"left\"\n"), "");
+  EXPECT_NO_THROW(peers.check_consumed());
+  // No sender yet: no address to answer, no ${W.peer_port}.
+  e = steps("peer_send W \"x\"\n");
+  EXPECT_NE(e.find("W has received no datagram yet"), std::string::npos) << e;
+  e = steps("udp_send U \"127.0.0.1\" ${W.peer_port} \"x\"\n");
+  EXPECT_NE(e.find("${W.peer_port}: W has received no datagram yet"), std::string::npos) << e;
+  // Unconsumed datagrams at the end.
+  EXPECT_EQ(steps("udp_send V \"127.0.0.1\" ${W} \"tail\"\n"), "");
+  try {
+    peers.check_consumed();
+    ADD_FAILURE() << "an unconsumed datagram was not noticed";
+  } catch (const PeerError& x) {
+    EXPECT_NE(std::string(x.what()).find(R"(W: the datagram "tail")"), std::string::npos) << x.what();
+  }
 }
 
 }  // namespace

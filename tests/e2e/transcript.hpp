@@ -32,6 +32,19 @@ std::string escape(std::string_view bytes);
 // "500ms", "3s", "1.5s" → milliseconds. nullopt if the token is not a duration.
 std::optional<Millis> parse_duration(std::string_view token);
 
+// A `${NAME}` or `${NAME.peer_port}` in a string: filled in at run time with a network peer's
+// local port, or the remote port of its connection (README "Network peers"). The placeholder
+// text stays in the string, at [pos, pos + len), until then.
+struct Ref {
+  std::size_t pos = 0;
+  std::size_t len = 0;
+  std::string name;
+  bool peer_port = false;
+};
+
+// True for a valid peer name: [A-Za-z_][A-Za-z0-9_]*.
+bool is_identifier(std::string_view s);
+
 struct Step {
   enum class Kind {
     Send,     // bytes → the AT port
@@ -44,6 +57,19 @@ struct Step {
     Exit,     // the module exits by itself with status `code` within `duration`
     Stderr,   // the module's stderr contains `bytes` (waits up to `duration` for it)
     Http,     // `method` `path` with body `bytes` to the control API; status `code` (0: any 2xx)
+    // Network peers (README "Network peers"); `peer` names the peer.
+    TcpListen,    // a TCP listener on 127.0.0.1, ephemeral port
+    TcpAccept,    // accept one connection on the listener within `duration`
+    TcpConnect,   // connect to `host`:`port` within `duration`
+    UdpBind,      // a UDP socket on 127.0.0.1, ephemeral port
+    PeerSend,     // `bytes` → the connection, or one datagram to the last UDP sender
+    UdpSend,      // one datagram `bytes` to `host`:`port`
+    PeerExpect,   // the next bytes (TCP) or the next datagram (UDP) are exactly `bytes`
+    PeerMatch,    // the regex `bytes` matches a prefix of what arrives (UDP: the whole datagram)
+    PeerSilence,  // nothing arrives for `duration`
+    PeerClose,    // FIN (shutdown for writing)
+    PeerReset,    // RST (SO_LINGER 0, close)
+    PeerClosed,   // EOF or RST arrives within `duration`, with no data before it
   };
   Kind kind;
   std::size_t line = 0;  // 1-based line in the .at file
@@ -51,7 +77,13 @@ struct Step {
   Millis duration{0};
   int code = 0;
   std::string method, path;  // Http only
+  std::string peer;          // peer steps: the peer's name
+  std::string host, port;    // TcpConnect, UdpSend: port is digits, or a ${...} placeholder
+  std::vector<Ref> refs, path_refs, port_refs;  // placeholders in bytes, path and port
 };
+
+// TcpListen ... PeerClosed.
+bool is_peer_step(Step::Kind k);
 
 struct Transcript {
   static constexpr Millis kExpectTimeout{3000};
@@ -64,6 +96,8 @@ struct Transcript {
   bool ready = true;                      // `noready` clears it
   bool control = false;                   // `control`: run with `--control 0` (http steps)
   bool ignore_rest = false;               // the transcript ended with `ignore_rest`
+  std::vector<Step> setup;                // tcp_listen, udp_bind before the first step: opened
+                                          // before the module starts
   std::vector<Step> steps;
 };
 
