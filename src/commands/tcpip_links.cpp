@@ -183,7 +183,7 @@ Result cipmode_query(Ctx& ctx, Call& c) {
 }
 Result cipmode_set(Ctx& ctx, Call& c) {
   const int mode = int(c.args.integer(0));
-  if (mode == 1 && settings(ctx).mux) return Result::error();  // passthrough is single-link only
+  if (mode == 1 && !net(ctx).passthrough_allowed()) return Result::error();  // one link only (3.3.18)
   settings(ctx).mode = mode;
   return Result::ok();
 }

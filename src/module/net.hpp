@@ -137,6 +137,9 @@ class Net {
   // ---- passthrough (3.3.9, 3.3.18) -----------------------------------------------------------
   // AT+CIPSEND with AT+CIPMODE=1 on link 0: false when it cannot (no link, wrong kind).
   bool can_passthrough() const;
+  std::optional<int> passthrough_link() const;
+  // AT+CIPMODE=1 is allowed: a single connection, or a server limited to one client (4.2.10).
+  bool passthrough_allowed() const;
   void enter_passthrough();
 
   // ---- server (3.3.16-3.3.19) ----------------------------------------------------------------

@@ -65,7 +65,7 @@ asio::awaitable<void> Net::read_udp(std::shared_ptr<Link> l, async::StopToken st
 asio::awaitable<void> Net::deliver(std::shared_ptr<Link> l, std::string data, std::string ip, int port) {
   auto& e = ctx_.engine();
   const int id = l->id;
-  if (s_.mode == 1 && !s_.mux && id == 0) {  // passthrough receiving mode: raw bytes (3.3.18)
+  if (passthrough_link() == id) {  // passthrough receiving mode: raw bytes (3.3.18)
     e.write_unfiltered(std::move(data));
   } else if (s_.recv_mode[std::size_t(id)] == 1) {
     // UDP in passive mode: a datagram that does not fit is lost (3.3.33).
@@ -140,16 +140,30 @@ void Net::settle(int id) {
 
 // ---- passthrough -----------------------------------------------------------------------------
 
+// The link passthrough uses: link 0 with a single connection; with multiple connections, the
+// one client of a server limited to one (4.2.10).
+std::optional<int> Net::passthrough_link() const {
+  if (s_.mode != 1) return std::nullopt;
+  if (!s_.mux) return in_use(0) ? std::optional<int>(0) : std::nullopt;
+  if (!server_ || s_.server_max_conn != 1) return std::nullopt;
+  for (const auto& l : links_)
+    if (l && l->server_side) return l->id;
+  return std::nullopt;
+}
+
+bool Net::passthrough_allowed() const { return !s_.mux || (server_ && s_.server_max_conn == 1); }
+
 bool Net::can_passthrough() const {
-  if (s_.mux || s_.mode != 1 || !in_use(0)) return false;
-  const auto& l = *links_[0];
+  auto id = passthrough_link();
+  if (!id) return false;
+  const auto& l = *links_[std::size_t(*id)];
   return l.kind != LinkKind::Udp || l.udp_mode == 0;  // 3.3.9: UDP only with a fixed remote
 }
 
 void Net::enter_passthrough() {
   at::Engine::Passthrough p;
   p.send = [this](std::string packet) -> asio::awaitable<void> {
-    if (in_use(0)) co_await send(0, std::move(packet), std::nullopt, {});
+    if (auto id = passthrough_link()) co_await send(*id, std::move(packet), std::nullopt, {});
   };
   p.exited = [this] {
     pt_reconnect_.stop();
