@@ -11,4 +11,6 @@ std::vector<at::Command> tcpip_link_commands();    // links: CIPV6 ... CIPCLOSE,
 std::vector<at::Command> tcpip_data_commands();    // data: CIPSEND, CIPSENDEX, CIPRECVTYPE, CIPRECVDATA, CIPRECVLEN
 std::vector<at::Command> tcpip_server_commands();  // CIPSERVER, CIPSERVERMAXCONN, CIPSTO
 std::vector<at::Command> tcpip_name_commands();    // CIPDOMAIN, CIPDNS
+std::vector<at::Command> tcpip_time_commands();    // CIPSNTPCFG, CIPSNTPTIME, CIPSNTPINTV, PING
+std::vector<at::Command> tcpip_ssl_commands();     // CIPSSLCCONF, CIPSSLCCN, CIPSSLCSNI, CIPSSLCALPN, CIPSSLCPSK(HEX)
 }  // namespace espat::commands

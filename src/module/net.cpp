@@ -27,7 +27,7 @@ constexpr auto kResolveTimeout = 5s;
 asio::ip::address_v4 to_asio(sim::Ipv4 a) { return asio::ip::address_v4(a.v); }
 }  // namespace
 
-Net::Net(asio::io_context& io, Context& ctx) : io_(io), ctx_(ctx), links_count_(5), pt_reconnect_(io) {
+Net::Net(asio::io_context& io, Context& ctx) : io_(io), ctx_(ctx), links_count_(5), pt_reconnect_(io), sntp_(io) {
   s_ = defaults();
   links_.resize(std::size_t(links_count_));
 }
@@ -45,6 +45,7 @@ NetSettings Net::defaults() const {
 
 void Net::stop() {
   pt_reconnect_.stop();
+  sntp_.stop();
   stop_server(false);
   for (auto& l : links_)
     if (l) {

@@ -53,6 +53,10 @@ struct NetSettings {
   std::vector<int> recv_mode;               // AT+CIPRECVTYPE per link id: 0 active, 1 passive
   std::vector<TcpOptions> tcp;              // per link id
   std::vector<SslClientConfig> ssl;         // per link id
+  bool sntp_enable = false;                 // AT+CIPSNTPCFG (never saved)
+  long long sntp_timezone = 0;              // as typed; net::parse_timezone gives the offset
+  std::vector<std::string> sntp_servers;    // empty: the firmware's three defaults
+  int sntp_interval = 3600;                 // AT+CIPSNTPINTV, seconds (ESP-IDF's default hour)
   bool dns_manual = false;                  // AT+CIPDNS
   std::vector<std::string> dns;             // the manual servers
 };
@@ -114,12 +118,19 @@ class Net {
 
   // ---- names (3.3.5, 3.3.37) ------------------------------------------------------------------
   bool has_address() const { return !own_addresses().empty(); }
+  // The module's address a packet to `remote` leaves from (the softAP's for its own network).
+  std::optional<asio::ip::address> source_for(const asio::ip::address& remote) const { return local_address_for(remote); }
   // The world's names and mDNS hosts first, then the host's resolver (BRIEF "Network model").
   asio::awaitable<std::optional<asio::ip::address>> lookup(const std::string& host, bool v6, async::StopToken stop) {
     return resolve(host, v6, stop);
   }
   // The DNS servers AT+CIPDNS? shows: the manual ones, else those DHCP gave, else the defaults.
   std::vector<std::string> dns_servers() const;
+
+  // ---- time (3.3.20-3.3.22) -------------------------------------------------------------------
+  // Starts (or stops, when disabled) the SNTP client: it asks the servers in turn, sets the
+  // module's clock and prints +TIME_UPDATED, then again every AT+CIPSNTPINTV seconds.
+  void restart_sntp();
 
   // ---- passive receive (3.3.33-3.3.35) ------------------------------------------------------
   // Bytes buffered on a link, -1 for a link that is not open.
@@ -201,6 +212,9 @@ class Net {
   std::shared_ptr<Server> srv_;
   std::optional<StartRequest> last_start_;  // passthrough reconnects with it
   async::Activity pt_reconnect_;
+  async::Activity sntp_;
+  bool sntp_synced_ = false;
+  asio::awaitable<void> sntp_loop(async::StopToken stop);
 };
 
 }  // namespace espat::module

@@ -65,6 +65,7 @@ void Net::stop_server(bool close_clients) {
 }
 
 void Net::address_gained() {
+  if (s_.sntp_enable && !sntp_synced_) restart_sntp();  // the first query needs an address
   if (!srv_) return;
   auto addrs = own_addresses();
   // Listeners on addresses the module no longer has go; new addresses get one.

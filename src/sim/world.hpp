@@ -137,6 +137,8 @@ class World {
  public:
   // A full scan of all channels (AT+CWLAP, and a join that finds nothing).
   std::chrono::milliseconds scan_time{500};
+  // The UDP port the modules' SNTP client asks (AT+CIPSNTPCFG): 123, or a test's own server.
+  int sntp_port = 123;
 
   // ---- access points ---------------------------------------------------------------------
   const std::vector<Ap>& aps() const { return aps_; }
