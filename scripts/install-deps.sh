@@ -7,7 +7,7 @@ packages=(cmake make g++ pkg-config
           nlohmann-json3-dev libtomlplusplus-dev libcpp-httplib-dev
           clang libclang-rt-14-dev    # clang + its runtime: the libFuzzer targets
           curl jq                     # the README's control API examples, run by a test
-          openssl                                         # the TLS tests' certificates and peers (s_server, s_client)
+          openssl                     # the TLS tests' certificates and peers (s_server, s_client)
           socat)                      # bench/tcpip.py's baseline relay
 missing=()
 for p in "${packages[@]}"; do
