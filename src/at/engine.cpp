@@ -325,6 +325,10 @@ void Engine::passthrough_queue(std::string packet) {
     while (!pt_out_.empty()) {
       std::string p = std::move(pt_out_.front());
       pt_out_.pop_front();
+      while (pt_.stream && !pt_out_.empty() && p.size() < 8 * pt_.packet) {
+        p += pt_out_.front();
+        pt_out_.pop_front();
+      }
       pt_out_bytes_ -= p.size();
       auto send = pt_.send;  // the frame keeps its own copy: the engine may go meanwhile
       if (send) co_await send(std::move(p));

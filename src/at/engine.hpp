@@ -64,6 +64,7 @@ class Engine {
     std::function<void()> exited;           // after "+++": the engine is in command mode again
     std::chrono::milliseconds interval{20}; // AT+TRANSINTVL
     std::size_t packet = 2920;              // a full packet is sent at once
+    bool stream = true;                     // TCP: packets waiting together go in one write; UDP: one datagram each
     std::size_t buffer = 8192;              // bytes waiting before the port is held
     // AT+CIPSENDL (3.3.10): data mode ends by itself after `limit` bytes (0: never), and
     // `complete` is called; bytes past it get "busy p...". "+++" still ends it early (exited).

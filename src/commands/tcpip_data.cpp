@@ -112,6 +112,7 @@ asio::awaitable<Result> cipsendl(Ctx& ctx, Call& c) {
   st->next_report = report;
   at::Engine::Passthrough p;
   p.packet = std::size_t(s.sendl_block);
+  p.stream = !n.is_udp(id);  // a UDP block is one datagram
   p.interval = std::chrono::milliseconds(ctx.state().transintvl_ms);
   p.limit = std::size_t(c.args.integer(0));
   p.send = [&ctx, st, id, to, report](std::string packet) -> asio::awaitable<void> {

@@ -58,6 +58,7 @@ class Context : public at::Host {
   virtual Net& net() = 0;           // the module's links and server (spec 3.3)
   // Calls f once everything written to the AT port so far has left it (at once without a port).
   virtual void on_output_drained(std::function<void()> f) = 0;
+  virtual std::size_t output_backlog() const = 0;  // bytes written to the port, not yet out
 
   // Saves a setting when AT+SYSSTORE=1, or always (spec 3.16). Unchanged values cost no write.
   virtual bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always = false) = 0;

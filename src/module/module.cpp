@@ -184,6 +184,7 @@ struct Module::Impl final : Context {
   Net& net() override { return *net_; }
   bool multiple_links() const override { return net_->settings().mux; }
   int links() const override { return net_->links(); }
+  std::size_t output_backlog() const override { return port ? port->output_backlog() : 0; }
   void on_output_drained(std::function<void()> f) override {
     if (port) port->drain(std::move(f));
     else f();

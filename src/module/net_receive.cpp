@@ -10,6 +10,10 @@
 
 namespace espat::module {
 
+namespace {
+constexpr std::size_t kOutputHighWater = 8 * 1024;  // bytes waiting for the UART before reads pause
+}  // namespace
+
 void Net::start_reader(const std::shared_ptr<Link>& l) {
   l->reader.start([this, l](async::StopToken stop) {
     return l->kind == LinkKind::Udp ? read_udp(l, stop) : read_stream(l, stop);
@@ -83,6 +87,7 @@ asio::awaitable<void> Net::deliver(std::shared_ptr<Link> l, std::string data, st
     e.write_unfiltered(std::move(data));  // no CR-LF after the data (reference §9.3)
   }
   // A UART slower than the network holds the link's reads, and TCP slows the peer down.
+  if (ctx_.output_backlog() <= kOutputHighWater) co_return;
   auto drained = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
   ctx_.on_output_drained([drained] { drained->cancel(); });
   std::error_code ec;
@@ -170,6 +175,8 @@ void Net::enter_passthrough() {
     if (ctx_.state().sysmsg & 1) ctx_.engine().write("\r\n+QUITT\r\n");  // 3.1.15 bit 0
   };
   p.interval = std::chrono::milliseconds(ctx_.state().transintvl_ms);
+  auto id = passthrough_link();
+  p.stream = !(id && links_[std::size_t(*id)]->kind == LinkKind::Udp);
   ctx_.engine().enter_passthrough(std::move(p));
 }
 

@@ -38,6 +38,8 @@ class Port {
   virtual void set_line(const LineConfig& cfg) = 0;
   // Calls done once every queued byte has left the port (AT+RST, AT+GSLP wait for this).
   virtual void drain(std::function<void()> done) = 0;
+  // Bytes written and not yet handed to the device: how far output lags behind.
+  virtual std::size_t output_backlog() const { return 0; }
   // Flow control: while held, the port reads nothing more, so the host's writes wait in the
   // device's buffers (and RTS drops where the line has hardware flow control).
   virtual void hold_input(bool hold) = 0;

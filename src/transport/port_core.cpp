@@ -45,6 +45,7 @@ void PortCore::start(Port::InputHandler on_input) {
 
 void PortCore::write(std::string bytes) {
   if (closed_ || bytes.empty()) return;
+  queued_ += bytes.size();
   queue_.emplace_back(Bytes{std::move(bytes), clock::now()});
   out_wake_.notify();
 }
@@ -65,6 +66,7 @@ void PortCore::close() {
   if (closed_) return;
   closed_ = true;
   queue_.clear();
+  queued_ = 0;
   in_queue_.clear();
   in_pos_ = in_backlog_ = 0;
   out_wake_.notify();
@@ -118,6 +120,7 @@ PortCore::Bytes PortCore::take_bytes() {
     out.data += next;
     queue_.pop_front();
   }
+  queued_ -= out.data.size();
   return out;
 }
 

@@ -56,6 +56,7 @@ class PortCore : public std::enable_shared_from_this<PortCore> {
   virtual std::string describe() const = 0;
 
   bool closed() const { return closed_; }
+  std::size_t output_backlog() const { return queued_; }  // bytes queued, not yet handed to the device
   const LineConfig& line() const { return line_; }
 
  protected:
@@ -99,6 +100,7 @@ class PortCore : public std::enable_shared_from_this<PortCore> {
   bool closed_ = false, started_ = false, writing_ = false, held_ = false;
 
   std::deque<Item> queue_;
+  std::size_t queued_ = 0;  // bytes in queue_
   Signal out_wake_;
   asio::steady_timer out_timer_;
   Pacer out_pacer_;
@@ -120,6 +122,7 @@ class CorePort final : public Port {
   void write(std::string bytes) override { core_->write(std::move(bytes)); }
   void set_line(const LineConfig& cfg) override { core_->set_line(cfg); }
   void drain(std::function<void()> done) override { core_->drain(std::move(done)); }
+  std::size_t output_backlog() const override { return core_->output_backlog(); }
   void hold_input(bool hold) override { core_->hold_input(hold); }
   void close() override { core_->close(); }
   std::string describe() const override { return core_->describe(); }

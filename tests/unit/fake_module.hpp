@@ -54,6 +54,7 @@ struct FakeModule : module::Context {
   sim::World& world() override { return world_; }
   module::Net& net() override { return *net_; }
   void on_output_drained(std::function<void()> f) override { f(); }
+  std::size_t output_backlog() const override { return 0; }
   bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always) override {
     if (always || st.sysstore) saved.insert_or_assign(std::string(ns) + "/" + std::string(key), v);
     return true;
