@@ -6,6 +6,7 @@ at::Family tcpip_family() {
   at::Family f{.name = "tcpip"};
   for (auto* rows : {tcpip_link_commands, tcpip_data_commands, tcpip_server_commands, tcpip_name_commands})
     for (auto& c : rows()) f.rows.push_back(std::move(c));
+  for (auto& c : tcpip_ota_commands()) f.rows.push_back(std::move(c));
   return f;
 }
 

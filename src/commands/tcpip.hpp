@@ -11,4 +11,5 @@ std::vector<at::Command> tcpip_link_commands();    // links: CIPV6 ... CIPCLOSE,
 std::vector<at::Command> tcpip_data_commands();    // data: CIPSEND, CIPSENDEX, CIPRECVTYPE, CIPRECVDATA, CIPRECVLEN
 std::vector<at::Command> tcpip_server_commands();  // CIPSERVER, CIPSERVERMAXCONN, CIPSTO
 std::vector<at::Command> tcpip_name_commands();    // CIPDOMAIN, CIPDNS
+std::vector<at::Command> tcpip_ota_commands();     // CIPFWVER, CIUPDATE
 }  // namespace espat::commands
