@@ -13,4 +13,5 @@ std::vector<at::Command> tcpip_server_commands();  // CIPSERVER, CIPSERVERMAXCON
 std::vector<at::Command> tcpip_name_commands();    // CIPDOMAIN, CIPDNS
 std::vector<at::Command> tcpip_time_commands();    // CIPSNTPCFG, CIPSNTPTIME, CIPSNTPINTV, PING
 std::vector<at::Command> tcpip_ssl_commands();     // CIPSSLCCONF, CIPSSLCCN, CIPSSLCSNI, CIPSSLCALPN, CIPSSLCPSK(HEX)
+std::vector<at::Command> tcpip_ota_commands();     // CIPFWVER, CIUPDATE
 }  // namespace espat::commands

@@ -12,6 +12,7 @@
 #include "flash/nvs.hpp"
 #include "module/context.hpp"
 #include "module/net.hpp"
+#include "module/ota.hpp"
 #include "module/rf_power.hpp"
 #include "module/net_settings.hpp"
 #include "module/settings.hpp"
@@ -103,6 +104,7 @@ struct Module::Impl final : Context {
     wifi_ = std::make_unique<Wifi>(io, *this, *opts.world,
                                    WifiIdentity{base_mac_for(opts.flash_path), softap_subnet_for(opts.index)});
     net_ = std::make_unique<Net>(io, *this);
+    ota_ = std::make_unique<Ota>(io, *this);
     wifi_->on_address_lost = [this](sim::Ipv4 ip) { net_->address_lost(asio::ip::address_v4(ip.v)); };
     wifi_->on_address_gained = [this] { net_->address_gained(); };
   }
@@ -119,6 +121,7 @@ struct Module::Impl final : Context {
   // ---- life cycle ------------------------------------------------------------------------
   void boot() {
     boot_timer.cancel();
+    ota_->reset();
     net_->stop();
     wifi_->stop();
     engine_.reset();
@@ -182,6 +185,7 @@ struct Module::Impl final : Context {
   Wifi& wifi() override { return *wifi_; }
   sim::World& world() override { return *opts.world; }
   Net& net() override { return *net_; }
+  Ota* ota() override { return ota_.get(); }
   bool multiple_links() const override { return net_->settings().mux; }
   int links() const override { return net_->links(); }
   std::size_t output_backlog() const override { return port ? port->output_backlog() : 0; }
@@ -250,6 +254,7 @@ struct Module::Impl final : Context {
   at::Engine engine_;
   std::unique_ptr<Wifi> wifi_;  // after the engine: its last reports (a softAP closing) still reach it
   std::unique_ptr<Net> net_;    // after Wi-Fi: links go before the addresses they use
+  std::unique_ptr<Ota> ota_;    // last: its downloads are cancelled before the rest goes
   transport::Port* port = nullptr;
   State st;
   asio::steady_timer boot_timer;
@@ -290,6 +295,7 @@ void Module::power_cycle() {
 
 void Module::shutdown() {
   impl_->boot_timer.cancel();
+  impl_->ota_->reset();
   impl_->net_->stop();
   impl_->wifi_->stop();
   impl_->engine_.set_deaf(true);

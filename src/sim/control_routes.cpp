@@ -126,7 +126,36 @@ json ControlRoutes::world_json() const {
   for (const auto& [name, ip] : world_.dns()) j["dns"][name] = ip.str();
   for (const auto& [owner, e] : world_.mdns()) j["mdns"].push_back(to_json(e));
   for (const auto& a : world_.associations()) j["associations"].push_back(association_json(a));
+  j["ota"] = ota_json();
   return j;
+}
+
+json ControlRoutes::ota_json() const {
+  return {{"url", world_.ota.url}, {"ssl_url", world_.ota.ssl_url}, {"timeout_s", world_.ota.timeout.count()}};
+}
+
+// PUT /ota: the keys of the world file's [ota] table; those absent keep their value, "" clears
+// a URL. Checked whole before anything changes.
+ApiReply ControlRoutes::put_ota(const json& body) {
+  OtaServer next = world_.ota;
+  for (const auto& [key, v] : body.items()) {
+    if (key == "url" || key == "ssl_url") {
+      if (!v.is_string()) fail(400, fmt::format("\"{}\" must be a string", key));
+      const auto u = v.get<std::string>();
+      auto parsed = HttpUrl::parse(u);
+      if (!u.empty() && !parsed) fail(400, fmt::format("\"{}\" = \"{}\" is not an http:// or https:// URL", key, u));
+      if (key == "ssl_url" && parsed && !parsed->https) fail(400, "\"ssl_url\" must be an https:// URL");
+      (key == "url" ? next.url : next.ssl_url) = u;
+    } else if (key == "timeout_s") {
+      if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 3600)
+        fail(400, "\"timeout_s\" is an integer from 1 to 3600");
+      next.timeout = std::chrono::seconds(v.get<long long>());
+    } else {
+      fail(400, fmt::format("unknown key \"{}\"", key));
+    }
+  }
+  world_.ota = next;
+  return {200, ota_json()};
 }
 
 Ap& ControlRoutes::ap_or_404(const std::string& id) {
@@ -296,6 +325,9 @@ ApiReply ControlRoutes::handle(std::string_view method, std::string_view target,
         if (listeners < 0) fail(404, fmt::format("no phone with the id \"{}\"", seg[1]));
         return {200, {{"listeners", listeners}}};
       }
+    } else if (n == 1 && seg[0] == "ota") {
+      if (is("GET")) return {200, ota_json()};
+      if (is("PUT")) return put_ota(parse_body(body_text));
     } else if (n == 1 && seg[0] == "modules") {
       if (is("GET")) return modules(nullptr);
     } else if (n == 2 && seg[0] == "modules") {

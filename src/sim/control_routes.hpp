@@ -47,6 +47,8 @@ class ControlRoutes {
   ApiReply modules(const std::string* index) const;
   const ModuleView& module_or_404(const std::string& index) const;
   ApiReply restart_module(const std::string& index, bool power_cycle);
+  nlohmann::json ota_json() const;
+  ApiReply put_ota(const nlohmann::json& body);
 
   World& world_;
   std::vector<ModuleView> modules_;

@@ -254,4 +254,29 @@ std::optional<Ipv4> World::resolve(std::string_view name) const {
   return std::nullopt;
 }
 
+std::optional<HttpUrl> HttpUrl::parse(std::string_view url) {
+  HttpUrl u;
+  if (url.starts_with("http://")) url.remove_prefix(7);
+  else if (url.starts_with("https://")) url.remove_prefix(8), u.https = true, u.port = 443;
+  else return std::nullopt;
+  const auto slash = url.find('/');
+  std::string_view authority = url.substr(0, slash);
+  u.path = slash == std::string_view::npos ? "" : std::string(url.substr(slash));
+  while (!u.path.empty() && u.path.back() == '/') u.path.pop_back();
+  if (authority.find_first_of("@?#[]") != std::string_view::npos) return std::nullopt;  // no users, IPv6 literals
+  if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    const auto digits = authority.substr(colon + 1);
+    if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+      return std::nullopt;
+    u.port = std::stoi(std::string(digits));
+    if (u.port < 1 || u.port > 65535) return std::nullopt;
+    authority = authority.substr(0, colon);
+  }
+  if (authority.empty() || u.path.find_first_of(" \r\n?#") != std::string::npos) return std::nullopt;
+  u.host = std::string(authority);
+  return u;
+}
+
+std::string HttpUrl::origin() const { return (https ? "https://" : "http://") + host + ":" + std::to_string(port); }
+
 }  // namespace espat::sim

@@ -133,6 +133,25 @@ struct MdnsEntry {
   Ipv4 ip;
 };
 
+// espat's own OTA server (AT+CIPFWVER, AT+CIUPDATE; README "OTA server"): the firmware asks
+// Espressif's cloud, a module of espat asks the base URLs the world names. `url` serves
+// <ota mode> 0 and AT+CIPFWVER, `ssl_url` <ota mode> 1 (the firmware's two servers,
+// CONFIG_AT_OTA_SERVER_* and CONFIG_AT_OTA_SSL_SERVER_*). Empty: no server reachable.
+struct OtaServer {
+  std::string url, ssl_url;
+  std::chrono::seconds timeout{180};  // spec 3.3.24 note: the whole OTA takes at most 3 minutes
+};
+
+// "http[s]://host[:port][/path]", split; path without its trailing '/'.
+struct HttpUrl {
+  bool https = false;
+  std::string host;
+  int port = 80;
+  std::string path;
+  static std::optional<HttpUrl> parse(std::string_view url);
+  std::string origin() const;  // "http://host:port"
+};
+
 class World {
  public:
   // A full scan of all channels (AT+CWLAP, and a join that finds nothing).
@@ -189,6 +208,9 @@ class World {
   const std::map<const void*, MdnsEntry>& mdns() const { return mdns_; }
   // The world's answer for a name: its DNS entries, then "<host>.local" of the mDNS hosts.
   std::optional<Ipv4> resolve(std::string_view name) const;
+
+  // ---- the OTA server ----------------------------------------------------------------------
+  OtaServer ota;
 
   // ---- observers -------------------------------------------------------------------------
   // Called after any change (the control API's event list, tests).

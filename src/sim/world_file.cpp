@@ -192,7 +192,7 @@ struct Reader {
   }
 
   void load(World& w, const toml::table& root) const {
-    only(root, {"world", "ap", "smartconfig", "dns"});
+    only(root, {"world", "ap", "smartconfig", "dns", "ota"});
     if (const auto* n = root.get("world")) {
       const auto* t = n->as_table();
       if (!t) fail(*n, "[world] is a table");
@@ -220,6 +220,20 @@ struct Reader {
         if (!e.is_table()) fail(e, "phones are written [[smartconfig]]");
         w.phones().push_back(phone_from_table(*e.as_table(), i++, source));
       }
+    }
+    if (const auto* n = root.get("ota")) {
+      const auto* t = n->as_table();
+      if (!t) fail(*n, "[ota] is a table");
+      only(*t, {"url", "ssl_url", "timeout_s"});
+      for (const char* key : {"url", "ssl_url"}) {
+        auto u = str(*t, key);
+        if (!u) continue;
+        auto parsed = HttpUrl::parse(*u);
+        if (!parsed) fail(*t->get(key), fmt::format("\"{}\" = \"{}\" is not an http:// or https:// URL", key, *u));
+        if (std::string_view(key) == "ssl_url" && !parsed->https) fail(*t->get(key), "\"ssl_url\" must be an https:// URL");
+        (std::string_view(key) == "url" ? w.ota.url : w.ota.ssl_url) = *u;
+      }
+      w.ota.timeout = std::chrono::seconds(integer(*t, "timeout_s", 1, 3600).value_or(180));
     }
     if (const auto* n = root.get("dns")) {
       const auto* t = n->as_table();

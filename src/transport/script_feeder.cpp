@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
+#include <vector>
 
 namespace espat::transport {
 namespace {
@@ -11,9 +13,28 @@ bool is_final_result(std::string_view line) {
   return std::find(kFinal.begin(), kFinal.end(), line) != kFinal.end();
 }
 
+// AT+CIUPDATE restarts after its OK when it is blocking and upgrades the application (spec
+// 3.3.24): <firmware name> empty or "ota...", <nonblocking> not 1.
+bool ciupdate_restarts(std::string_view params) {
+  std::vector<std::string> p(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const char c = params[i];
+    if (quoted && c == '\\' && i + 1 < params.size()) p.back() += params[++i];
+    else if (c == '"') quoted = !quoted;
+    else if (c == ',' && !quoted) p.emplace_back();
+    else p.back() += c;
+  }
+  const bool app = p.size() < 3 || p[2].empty() || p[2].starts_with("ota");
+  return app && !(p.size() >= 4 && p[3] == "1");
+}
+
 // The commands whose OK is followed by a restart: the module is deaf until its "ready".
 bool restarts_module(std::string_view line) {
-  const std::string_view name = line.substr(0, line.find_first_of("=?"));
+  const std::size_t end = line.find_first_of("=?");
+  const std::string_view name = line.substr(0, end);
+  if (name == "AT+CIUPDATE")
+    return end == std::string_view::npos || (line[end] == '=' && ciupdate_restarts(line.substr(end + 1)));
   return name == "AT+RST" || name == "AT+RESTORE" || name == "AT+GSLP" || name == "AT+SYSROLLBACK";
 }
 

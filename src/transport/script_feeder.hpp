@@ -3,8 +3,9 @@
 // a command runs; a driver therefore waits, and so does this: nothing before "ready", then one
 // line at a time, the next once the previous one has its final result (host-drivers.md: OK,
 // ERROR, FAIL, SEND OK, SEND FAIL, matched as whole lines). Commands that restart the module
-// (AT+RST, AT+RESTORE, AT+GSLP, AT+SYSROLLBACK) are done at their "ready". After the "\r\n>"
-// prompt of data input, the next line is the data, sent without its line end.
+// (AT+RST, AT+RESTORE, AT+GSLP, AT+SYSROLLBACK, a blocking AT+CIUPDATE of the application) are
+// done at their "ready". After the "\r\n>" prompt of data input, the next line is the data,
+// sent without its line end.
 //
 // No I/O here: the port hands in the script and what the module wrote, and asks, whenever its
 // output has all been written, what to send next.

@@ -86,6 +86,29 @@ TEST(ScriptFeeder, RestartsAreDoneAtReady) {
   EXPECT_EQ(f.next(), "AT\r\n");
 }
 
+// A blocking AT+CIUPDATE of the application restarts after its OK (spec 3.3.24); a
+// non-blocking one, or one of another partition, does not.
+TEST(ScriptFeeder, CiupdateRestartsWhenBlockingOnTheApplication) {
+  const std::pair<const char*, bool> cases[] = {
+      {"AT+CIUPDATE", true},           {"AT+CIUPDATE=0", true},          {"AT+CIUPDATE=1,\"v2.2.0.0\"", true},
+      {"AT+CIUPDATE=1,\"v2\",\"ota\"", true}, {"AT+CIUPDATE=1,,,0", true},       {"AT+CIUPDATE=1,,,1", false},
+      {"AT+CIUPDATE=1,\"v2\",\"mqtt_ca\"", false}, {"AT+CIUPDATE=1,\"a,b\",\"ota\",1", false}, {"AT+CIUPDATE?", false},
+  };
+  for (const auto& [cmd, restarts] : cases) {
+    ScriptFeeder f;
+    f.output("\r\nready\r\n");
+    f.add_input(std::string(cmd) + "\r\nAT\r\n");
+    f.end_input();
+    ASSERT_EQ(f.next(), std::string(cmd) + "\r\n");
+    f.output("\r\nOK\r\n");
+    if (restarts) {
+      EXPECT_EQ(f.next(), std::nullopt) << cmd;
+      f.output("\r\nready\r\n");
+    }
+    EXPECT_EQ(f.next(), "AT\r\n") << cmd;
+  }
+}
+
 TEST(ScriptFeeder, ARestartWhileWaitingEndsTheWait) {
   ScriptFeeder f;
   f.output("\r\nready\r\n");
