@@ -136,6 +136,7 @@ struct Module::Impl final : Context {
       engine_.set_deaf(false);
       engine_.write("\r\nready\r\n");
       wifi_->start();  // auto-connect reports come after "ready"
+      net_->start_translink(st.translink);
     });
   }
 

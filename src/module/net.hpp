@@ -22,6 +22,7 @@ namespace espat::module {
 
 class Context;
 struct Link;
+struct TransLink;
 
 enum class LinkKind { Tcp, Udp, Ssl };
 
@@ -148,6 +149,8 @@ class Net {
   // ---- passthrough (3.3.9, 3.3.18) -----------------------------------------------------------
   // AT+CIPSEND with AT+CIPMODE=1 on link 0: false when it cannot (no link, wrong kind).
   bool can_passthrough() const;
+  // At power-up with AT+SAVETRANSLINK mode 1 saved: passthrough on the saved link.
+  void start_translink(const TransLink& t);
   std::optional<int> passthrough_link() const;
   // AT+CIPMODE=1 is allowed: a single connection, or a server limited to one client (4.2.10).
   bool passthrough_allowed() const;
@@ -201,7 +204,7 @@ class Net {
   void accepted(asio::ip::tcp::socket s);
   void admit(std::unique_ptr<net::Stream> stream, asio::ip::tcp::endpoint remote, asio::ip::tcp::endpoint local);
   void arm_idle_timer(const std::shared_ptr<Link>& l);
-  asio::awaitable<void> passthrough_reconnect(async::StopToken stop);
+  asio::awaitable<void> passthrough_reconnect(async::StopToken stop, bool at_once);
 
   asio::io_context& io_;
   Context& ctx_;

@@ -103,7 +103,7 @@ void Net::peer_closed(const std::shared_ptr<Link>& l) {
   }
   const bool reconnect = ctx_.engine().in_passthrough() && l->id == 0 && !l->server_side;
   drop(l->id, true);
-  if (reconnect) pt_reconnect_.start([this](async::StopToken stop) { return passthrough_reconnect(stop); });
+  if (reconnect) pt_reconnect_.start([this](async::StopToken stop) { return passthrough_reconnect(stop, false); });
 }
 
 // ---- passive mode reads ---------------------------------------------------------------------
@@ -180,13 +180,15 @@ void Net::enter_passthrough() {
   ctx_.engine().enter_passthrough(std::move(p));
 }
 
-asio::awaitable<void> Net::passthrough_reconnect(async::StopToken stop) {
+asio::awaitable<void> Net::passthrough_reconnect(async::StopToken stop, bool at_once) {
   // 3.3.32: a client link in passthrough is started again every AT+CIPRECONNINTV until "+++".
+  bool first = at_once;
   while (last_start_ && ctx_.engine().in_passthrough() && !in_use(0)) {
-    co_await stop.sleep(io_, std::chrono::milliseconds(100) * s_.reconn_interval);
+    if (!first || !has_address()) co_await stop.sleep(io_, std::chrono::milliseconds(100) * s_.reconn_interval);
+    first = false;
     auto r = *last_start_;
     r.keep_alive.reset();
-    co_await start(0, r, stop);
+    if (has_address()) co_await start(0, r, stop);
   }
 }
 

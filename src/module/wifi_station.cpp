@@ -169,6 +169,10 @@ asio::awaitable<std::vector<sim::Ap>> Wifi::scan(int channel, async::StopToken s
   co_return seen;
 }
 
-void Wifi::report(std::string_view line) { ctx_.engine().report(std::string(line)); }
+void Wifi::report(std::string_view line) {
+  // 3.1.15: during passthrough, status messages reach the host only with AT+SYSMSG bit 2.
+  if (ctx_.engine().in_passthrough() && !(ctx_.state().sysmsg & 4)) return;
+  ctx_.engine().report(std::string(line));
+}
 
 }  // namespace espat::module
