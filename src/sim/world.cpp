@@ -1,5 +1,7 @@
 #include "sim/world.hpp"
 
+#include "sim/host_net.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -170,6 +172,7 @@ std::optional<Lease> World::join_foreign(std::string_view ap_id, const Mac& mac,
 // free, so a lease costs a lookup, not a pass over every station.
 std::optional<Lease> World::lease_for(Ap& ap, const Mac& mac) {
   if (ap.owner) return ap.owner->next_lease(mac);
+  if (ap.host_network) return host_lease();  // every station shares the host's address
   const auto& n = ap.net;
   auto& l = leases_[ap.id];
   std::uint32_t host = std::max(l.low, n.pool_first);

@@ -65,6 +65,9 @@ struct Ap {
   std::chrono::milliseconds join_time{200};  // association + DHCP
   // Fault injection: "" behaves; "timeout" never answers; "reject" refuses association.
   std::string fault;
+  // The host network model: stations get the host's own address (sim/host_net.hpp), not one
+  // of `net`, so their sockets use the host's real network.
+  bool host_network = false;
   SoftApHost* owner = nullptr;   // set when this AP is a module's softAP
 };
 

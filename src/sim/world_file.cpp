@@ -97,7 +97,7 @@ struct Reader {
   Ap ap(const toml::table& t, int index) const {
     only(t, {"id", "ssid", "bssid", "channel", "rssi", "security", "password", "eap", "pairwise_cipher", "group_cipher",
              "phy", "wps", "hidden", "up", "pmf", "max_stations", "subnet", "gateway", "dns", "lease_minutes",
-             "pool", "join_ms", "fault"});
+             "pool", "join_ms", "fault", "host_network"});
     Ap ap;
     auto ssid = str(t, "ssid");
     if (!ssid) fail(t, "an [[ap]] needs an ssid");
@@ -165,6 +165,10 @@ struct Reader {
     }
     ap.join_time = std::chrono::milliseconds(integer(t, "join_ms", 0, 600000).value_or(200));
     ap.fault = str(t, "fault").value_or("");
+    if (const auto* n = t.get("host_network")) {
+      if (!n->is_boolean()) fail(*n, "host_network is true or false");
+      ap.host_network = *n->value<bool>();
+    }
     if (!ap.fault.empty() && ap.fault != "timeout" && ap.fault != "reject")
       fail(*t.get("fault"), "\"fault\" is \"timeout\" or \"reject\"");
     return ap;

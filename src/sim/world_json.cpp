@@ -87,6 +87,7 @@ json to_json(const Ap& ap) {
       {"pool", {ap.net.pool_first, ap.net.pool_last}},
       {"join_ms", ap.join_time.count()},
       {"fault", ap.fault},
+      {"host_network", ap.host_network},
   };
   for (const auto& d : ap.net.dns) j["dns"].push_back(d.str());
   if (!ap.eap.empty()) {
