@@ -149,12 +149,15 @@ Result cipclose_exec(Ctx& ctx, Call& c) {
 Result cifsr(Ctx& ctx, Call& c) {
   auto& w = ctx.wifi();
   std::string out;
+  const bool v6 = settings(ctx).ipv6;
   if (w.softap_on()) {
     out += fmt::format("+CIFSR:APIP,\"{}\"\r\n", w.settings().ap_ip.ip.str());
+    if (v6) out += fmt::format("+CIFSR:APIP6LL,\"{}\"\r\n", w.settings().ap_mac.link_local_ipv6());
     out += fmt::format("+CIFSR:APMAC,\"{}\"\r\n", w.settings().ap_mac.str());
   }
   if (w.station_on()) {
     out += fmt::format("+CIFSR:STAIP,\"{}\"\r\n", w.link() ? w.station_ip().ip.str() : "0.0.0.0");
+    if (v6 && w.link()) out += fmt::format("+CIFSR:STAIP6LL,\"{}\"\r\n", w.settings().sta_mac.link_local_ipv6());
     out += fmt::format("+CIFSR:STAMAC,\"{}\"\r\n", w.settings().sta_mac.str());
   }
   c.reply(out);

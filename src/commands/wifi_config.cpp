@@ -5,6 +5,7 @@
 #include "commands/handler.hpp"
 #include "commands/kinds.hpp"
 #include "commands/wifi.hpp"
+#include "module/net.hpp"
 #include "module/wifi.hpp"
 #include "module/wifi_settings.hpp"
 
@@ -78,11 +79,26 @@ Result cipapmac_set(Ctx& ctx, Call& c) {
 }
 
 // ---- 3.2.20-3.2.21 IPv4 addresses ------------------------------------------------------------
-// +X:ip:"a.b.c.d", +X:gateway:"...", +X:netmask:"...". The IPv6 lines need AT+CIPV6=1.
-Result ip_query(Call& c, const IpConfig& ip) {
+// +X:ip:"a.b.c.d", +X:gateway:"...", +X:netmask:"...", then with AT+CIPV6=1 the interface's
+// link-local address, +X:ip6ll:"fe80::...". No world AP announces an IPv6 prefix yet, so no
+// +X:ip6gl line.
+Result ip_query(Call& c, const IpConfig& ip, std::optional<sim::Mac> ipv6_of = std::nullopt) {
+  std::string ll;
+  if (ipv6_of) ll = line(c, "ip6ll:\"" + ipv6_of->link_local_ipv6() + "\"");
   c.reply(line(c, "ip:\"" + ip.ip.str() + "\"") + line(c, "gateway:\"" + ip.gateway.str() + "\"") +
-          line(c, "netmask:\"" + ip.netmask.str() + "\""));
+          line(c, "netmask:\"" + ip.netmask.str() + "\"") + ll);
   return Result::ok();
+}
+// The MAC whose link-local address an interface has: with AT+CIPV6=1, once it is up.
+std::optional<sim::Mac> ipv6_station(Ctx& ctx) {
+  auto& w = ctx.wifi();
+  if (!ctx.net().settings().ipv6 || !w.link()) return std::nullopt;
+  return w.settings().sta_mac;
+}
+std::optional<sim::Mac> ipv6_softap(Ctx& ctx) {
+  auto& w = ctx.wifi();
+  if (!ctx.net().settings().ipv6 || !w.softap_on()) return std::nullopt;
+  return w.settings().ap_mac;
 }
 
 bool valid_netmask(sim::Ipv4 m) { return m.v != 0 && std::has_single_bit(~m.v + 1); }
@@ -184,14 +200,14 @@ std::vector<at::Command> wifi_config_commands() {
 
   r.push_back({.name = "+CIPSTA",
                // zeros when neither connected nor static
-               .query = plain([](Ctx& ctx, Call& c) { return ip_query(c, ctx.wifi().station_ip()); }),
+               .query = plain([](Ctx& ctx, Call& c) { return ip_query(c, ctx.wifi().station_ip(), ipv6_station(ctx)); }),
                .set = plain(cipsta_set),
                .params = kIpParams,
                .needs = station,
                .aliases = cur_def("+CIPSTA")});
 
   r.push_back({.name = "+CIPAP",
-               .query = plain([](Ctx& ctx, Call& c) { return ip_query(c, ctx.wifi().settings().ap_ip); }),
+               .query = plain([](Ctx& ctx, Call& c) { return ip_query(c, ctx.wifi().settings().ap_ip, ipv6_softap(ctx)); }),
                .set = plain(cipap_set),
                .params = kIpParams,
                .needs = softap,

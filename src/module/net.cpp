@@ -189,15 +189,18 @@ asio::awaitable<Net::StartOutcome> Net::start(int id, StartRequest r, async::Sto
     std::error_code ec;
     local = asio::ip::make_address(r.local_ip, ec);
     if (ec) co_return StartOutcome{false, "bad local IP " + r.local_ip};
-  } else {
+  } else if (!r.v6) {
     local = local_address_for(*remote);
   }
-  if (!local) co_return StartOutcome{false, "the module has no IP address"};
+  // IPv6: the module's only own addresses are link-local ones loopback cannot bind, so a v6
+  // link leaves from the host's choice (::1 toward a loopback peer) once the module is on a
+  // network.
+  if (!local && !(r.v6 && has_address())) co_return StartOutcome{false, "the module has no IP address"};
   if (in_use(id)) co_return StartOutcome{false, "link in use"};
   auto l = make_link(id, r.kind, r.v6, false);
   l->remote_ip = *remote;
   l->remote_port = r.port;
-  l->local_ip = *local;
+  if (local) l->local_ip = *local;
   try {
     if (r.kind == LinkKind::Udp) {
       l->udp = std::make_unique<asio::ip::udp::socket>(io_);
@@ -205,13 +208,13 @@ asio::awaitable<Net::StartOutcome> Net::start(int id, StartRequest r, async::Sto
       l->udp->set_option(asio::ip::udp::socket::reuse_address(true));
       if (remote->is_v4() && remote->to_v4() == asio::ip::address_v4::broadcast())
         l->udp->set_option(asio::socket_base::broadcast(true));
-      l->udp->bind({*local, std::uint16_t(r.local_port)});
+      l->udp->bind({local ? *local : asio::ip::address(asio::ip::address_v6::any()), std::uint16_t(r.local_port)});
       l->local_port = l->udp->local_endpoint().port();
       l->udp_mode = r.udp_mode;
     } else {
       asio::ip::tcp::socket sock(io_);
       sock.open(remote->is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4());
-      sock.bind({*local, 0});
+      if (local) sock.bind({*local, 0});
       std::error_code ec;
       auto connect = [&]() -> asio::awaitable<bool> {
         co_await sock.async_connect({*remote, std::uint16_t(r.port)}, asio::redirect_error(asio::use_awaitable, ec));
@@ -300,7 +303,7 @@ void Net::apply_tcp_options(int id) {
 
 void Net::address_lost(const asio::ip::address& addr) {
   for (int i = 0; i < links_count_; ++i)
-    if (links_[std::size_t(i)] && links_[std::size_t(i)]->local_ip == addr) drop(i, true);
+    if (auto& l = links_[std::size_t(i)]; l && (l->local_ip == addr || (l->v6 && !has_address()))) drop(i, true);
   address_gained();  // the server listens where the module still has an address
 }
 

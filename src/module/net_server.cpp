@@ -4,6 +4,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ip/v6_only.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -32,6 +33,7 @@ std::shared_ptr<asio::ip::tcp::acceptor> listen_on(asio::io_context& io, const a
   auto acc = std::make_shared<asio::ip::tcp::acceptor>(io);
   acc->open(a.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
   if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && a.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
   if (!ec) acc->bind({a, std::uint16_t(port)}, ec);
   if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
   return acc;
@@ -68,6 +70,8 @@ void Net::address_gained() {
   if (s_.sntp_enable && !sntp_synced_) restart_sntp();  // the first query needs an address
   if (!srv_) return;
   auto addrs = own_addresses();
+  // An IPv6 server listens on the host's IPv6 addresses (see Net::start on v6 links).
+  if (server_->v6 && !addrs.empty()) addrs = {asio::ip::address_v6::any()};
   // Listeners on addresses the module no longer has go; new addresses get one.
   std::erase_if(srv_->listeners, [&](Server::Listener& l) {
     if (std::find(addrs.begin(), addrs.end(), l.addr) != addrs.end()) return false;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "module/context.hpp"
+#include "module/net.hpp"
 #include "module/wifi.hpp"
 
 namespace espat::module {
@@ -100,6 +101,8 @@ asio::awaitable<sim::JoinError> Wifi::attempt(StationConfig cfg, std::chrono::mi
   report("WIFI CONNECTED\r\n");
   state_ = StationState::GotIp;
   report("WIFI GOT IP\r\n");
+  // 3.2.5: the link-local IPv6 address comes from the MAC, without the AP (AT+CIPV6=1).
+  if (ctx_.net().settings().ipv6) report("WIFI GOT IPv6 LL\r\n");
   if (on_address_gained) on_address_gained();
   co_return sim::JoinError::None;
 }

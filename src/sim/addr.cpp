@@ -31,6 +31,11 @@ std::string Mac::str() const {
   return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
+std::string Mac::link_local_ipv6() const {
+  return fmt::format("fe80::{:x}:{:x}:{:x}:{:x}", (b[0] ^ 0x02) << 8 | b[1], b[2] << 8 | 0xff, 0xfe00 | b[3],
+                     b[4] << 8 | b[5]);
+}
+
 bool Mac::assignable() const {
   bool zero = true, ff = true;
   for (auto x : b) zero &= x == 0, ff &= x == 0xff;

@@ -18,6 +18,8 @@ struct Mac {
   // Spec 3.2.18-19: bit 0 of the first byte (multicast) set, all-zero and all-FF are refused.
   bool assignable() const;
   Mac plus(int n) const;  // the last byte moved on by n (softAP = station + 1, as ESP32 derives it)
+  // The link-local IPv6 address lwIP derives from it (EUI-64): "fe80::260a:c4ff:fe84:485e".
+  std::string link_local_ipv6() const;
 };
 
 struct Ipv4 {
