@@ -180,7 +180,9 @@ std::variant<Args, ErrCode> check(const std::vector<RawParam>& raw_in, const Sch
   const std::vector<ParamSpec>* list = &schema.params;
   std::vector<ParamSpec> chosen;
   if (!schema.variants.empty()) {
-    // The first parameter picks the shape of the rest.
+    // The first parameter picks the shape of the rest; a link id typed before it is checked
+    // first, as the first parameter ("TCP" where AT+CIPMUX=1 wants an id is a type error).
+    if (link_raw && link_raw->kind == RawParam::Kind::String) return ErrCode::make(Sub::ParaType, 0);
     if (raw.empty()) return ErrCode::para_num(unsigned(offset + 1), unsigned(offset));
     if (raw[0].kind == RawParam::Kind::Omitted) return ErrCode::make(Sub::ParaInvalid, std::uint16_t(offset));
     Args::Value first;

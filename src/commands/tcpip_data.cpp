@@ -94,6 +94,26 @@ asio::awaitable<bool> until_woken(std::shared_ptr<SendL> st) {
   co_return true;
 }
 
+// One block of AT+CIPSENDL to the link, then the progress report when a <report size> was
+// crossed. (A plain coroutine, not a capturing lambda one: its arguments live in its frame.)
+asio::awaitable<void> sendl_block(Ctx& ctx, std::shared_ptr<SendL> st, int id, std::optional<std::pair<std::string, int>> to,
+                                  std::size_t report, std::string packet) {
+  const std::size_t size = packet.size();
+  auto& e = ctx.engine();
+  if (!st->failed) {
+    const auto r = co_await ctx.net().send(id, std::move(packet), to, {});
+    if (r == module::SendResult::Ok) st->sent += size;
+    else st->failed = true;
+  }
+  st->handled += size;
+  // 3.3.11: the reports count in steps of <report size> (100, 200, 300...).
+  for (; st->sent >= st->next_report; st->next_report += report) {
+    e.write(fmt::format("+CIPSENDL:{},{}\r\n", st->next_report, e.passthrough_taken()));
+    st->reported = st->next_report;
+  }
+  st->check(e);
+}
+
 asio::awaitable<Result> cipsendl(Ctx& ctx, Call& c) {
   const int id = link_of(c);
   auto& n = net(ctx);
@@ -112,24 +132,10 @@ asio::awaitable<Result> cipsendl(Ctx& ctx, Call& c) {
   st->next_report = report;
   at::Engine::Passthrough p;
   p.packet = std::size_t(s.sendl_block);
-  p.stream = !n.is_udp(id);  // a UDP block is one datagram
+  p.stream = false;  // each block of <transmit size> goes to the stack as it is (3.3.11)
   p.interval = std::chrono::milliseconds(ctx.state().transintvl_ms);
   p.limit = std::size_t(c.args.integer(0));
-  p.send = [&ctx, st, id, to, report](std::string packet) -> asio::awaitable<void> {
-    const std::size_t size = packet.size();
-    auto& e = ctx.engine();
-    if (!st->failed) {
-      const auto r = co_await ctx.net().send(id, std::move(packet), to, {});
-      if (r == module::SendResult::Ok) st->sent += size;
-      else st->failed = true;
-    }
-    st->handled += size;
-    for (; st->sent >= st->next_report; st->next_report += report) {
-      e.write(fmt::format("+CIPSENDL:{},{}\r\n", st->sent, e.passthrough_taken()));
-      st->reported = st->sent;
-    }
-    st->check(e);
-  };
+  p.send = [&ctx, st, id, to, report](std::string packet) { return sendl_block(ctx, st, id, to, report, std::move(packet)); };
   p.complete = [st, &e] {
     st->input_done = true;
     st->check(e);

@@ -61,7 +61,7 @@ int station_status(Ctx& ctx) {
   if (!w.station_on()) return 0;
   if (!w.link()) return w.state() == module::StationState::Idle ? 1 : 5;
   if (net(ctx).any_link()) return 3;
-  return 2;
+  return net(ctx).all_links_closed() ? 4 : 2;
 }
 Result cipstatus(Ctx& ctx, Call& c) {
   c.reply(fmt::format("STATUS:{}\r\n", station_status(ctx)) + link_lines(ctx, "+CIPSTATUS"));

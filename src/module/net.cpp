@@ -14,6 +14,7 @@
 #include "module/link.hpp"
 #include "module/wifi.hpp"
 #include "module/pki.hpp"
+#include "net/dns.hpp"
 #include "net/tcp_stream.hpp"
 #include "net/tls.hpp"
 
@@ -23,6 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kConnectTimeout = 10s;  // spec 3.3.6 note: SSL gets 10 s per handshake packet
 constexpr auto kResolveTimeout = 5s;
+constexpr auto kDnsTimeout = 2s;  // per server of AT+CIPDNS
 
 asio::ip::address_v4 to_asio(sim::Ipv4 a) { return asio::ip::address_v4(a.v); }
 }  // namespace
@@ -44,6 +46,7 @@ NetSettings Net::defaults() const {
 }
 
 void Net::stop() {
+  had_links_ = false;
   pt_reconnect_.stop();
   sntp_.stop();
   stop_server(false);
@@ -94,6 +97,7 @@ std::shared_ptr<Link> Net::make_link(int id, LinkKind kind, bool v6, bool server
 
 void Net::attach(const std::shared_ptr<Link>& l) {
   links_[std::size_t(l->id)] = l;
+  had_links_ = true;
   apply_tcp_options(l->id);
   report_connect(*l);
   start_reader(l);
@@ -157,6 +161,22 @@ asio::awaitable<std::optional<asio::ip::address>> Net::resolve(const std::string
   // BRIEF "Network model": the world's names (and its mDNS hosts) first, then the host's.
   if (!v6)
     if (auto a = ctx_.world().resolve(host)) co_return to_asio(*a);
+  // AT+CIPDNS=1 (3.3.37): the servers set there answer, in order, and nothing else does.
+  if (s_.dns_manual && !s_.dns.empty()) {
+    for (const auto& server : s_.dns) {
+      auto ip = asio::ip::make_address(server, ec);
+      if (ec) continue;
+      std::optional<asio::ip::address> a;
+      try {
+        a = co_await net::dns_lookup(io_, {ip, std::uint16_t(ctx_.world().dns_port)}, local_address_for(ip), host, v6,
+                                     kDnsTimeout);
+      } catch (const std::system_error&) {
+      }
+      stop.throw_if_requested();
+      if (a) co_return a;
+    }
+    co_return std::nullopt;
+  }
   asio::ip::tcp::resolver r(io_);
   auto lookup = [&]() -> asio::awaitable<asio::ip::tcp::resolver::results_type> {
     co_return co_await r.async_resolve(host, "", asio::redirect_error(asio::use_awaitable, ec));
@@ -302,6 +322,7 @@ void Net::apply_tcp_options(int id) {
 // ---- addresses come and go -----------------------------------------------------------------
 
 void Net::address_lost(const asio::ip::address& addr) {
+  had_links_ = false;  // a new address starts AT+CIPSTATUS from 2 again
   for (int i = 0; i < links_count_; ++i)
     if (auto& l = links_[std::size_t(i)]; l && (l->local_ip == addr || (l->v6 && !has_address()))) drop(i, true);
   address_gained();  // the server listens where the module still has an address

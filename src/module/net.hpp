@@ -101,6 +101,8 @@ class Net {
   std::optional<int> free_id() const;  // AT+CIPSTARTEX: the lowest free id
   std::vector<LinkInfo> link_infos() const;
   bool any_link() const;
+  // AT+CIPSTATUS's 4: links were open since the station got its address, and all are closed.
+  bool all_links_closed() const { return had_links_ && !any_link(); }
   // AT+CIPSTART: prints CONNECT (or +LINK_CONN) and returns OK; on failure prints ERROR and
   // CLOSED itself and returns Result::nothing() — as the firmware does.
   struct StartOutcome {
@@ -217,6 +219,7 @@ class Net {
   async::Activity pt_reconnect_;
   async::Activity sntp_;
   bool sntp_synced_ = false;
+  bool had_links_ = false;
   asio::awaitable<void> sntp_loop(async::StopToken stop);
 };
 

@@ -122,7 +122,6 @@ std::optional<Net::Taken> Net::take(int id, std::size_t n) {
     if (t.data.empty()) t.ip = front.ip, t.port = front.port;
     else if (front.ip != t.ip || front.port != t.port) break;  // one sender per answer
     std::size_t k = std::min(n - t.data.size(), front.data.size());
-    if (l.kind == LinkKind::Udp && !t.data.empty() && k < front.data.size()) break;  // whole datagrams
     t.data += front.data.substr(0, k);
     l.rx_bytes -= k;
     if (l.kind == LinkKind::Udp || k == front.data.size()) {
@@ -131,6 +130,7 @@ std::optional<Net::Taken> Net::take(int id, std::size_t n) {
     } else {
       front.data.erase(0, k);
     }
+    if (l.kind == LinkKind::Udp) break;  // one datagram per read, as one recvfrom gives
   }
   l.announced = false;
   l.space.cancel();

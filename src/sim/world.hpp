@@ -161,6 +161,8 @@ class World {
   std::chrono::milliseconds scan_time{500};
   // The UDP port the modules' SNTP client asks (AT+CIPSNTPCFG): 123, or a test's own server.
   int sntp_port = 123;
+  // The UDP port the modules' resolver asks the servers of AT+CIPDNS=1 on: 53, or a test's own.
+  int dns_port = 53;
 
   // ---- access points ---------------------------------------------------------------------
   const std::vector<Ap>& aps() const { return aps_; }
