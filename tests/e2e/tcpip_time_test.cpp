@@ -2,7 +2,12 @@
 // SNTP server on loopback (espat_sntp_peer, answering a fixed time; the world file points the
 // modules' SNTP client at its port), +TIME_UPDATED, AT+CIPSNTPTIME? in both time-zone forms;
 // AT+CIPDOMAIN through the world's names; AT+PING's real ICMP echo and its TIMEOUT answer.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <filesystem>
 #include <fstream>
@@ -34,7 +39,8 @@ class NamesAndTime : public ::testing::Test {
     ASSERT_TRUE(sntp_->wait_output("port ", 5000ms)) << sntp_->output();
     const std::string out = sntp_->output();
     const int port = std::stoi(out.substr(out.find("port ") + 5));
-    std::ofstream(dir_ / "world.toml") << "[world]\nsntp_port = " << port << "\n\n"
+    start_dns();
+    std::ofstream(dir_ / "world.toml") << "[world]\nsntp_port = " << port << "\ndns_port = " << dns_port_ << "\n\n"
                                        << "[[ap]]\nssid = \"espat-ap\"\nsecurity = \"WPA2_PSK\"\npassword = \"espat-password\"\n"
                                        << "subnet = \"127.10.1.0/24\"\n\n[dns]\n\"time.espat.test\" = \"127.0.0.1\"\n";
     link_ = dir_ / "at";
@@ -50,6 +56,8 @@ class NamesAndTime : public ::testing::Test {
   void TearDown() override {
     at_.reset();
     if (run_) EXPECT_TRUE(run_->stop());
+    if (dns_fd_ >= 0) ::shutdown(dns_fd_, SHUT_RDWR), ::close(dns_fd_);
+    if (dns_.joinable()) dns_.join();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -58,6 +66,44 @@ class NamesAndTime : public ::testing::Test {
     at_->expect("WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
   }
 
+  // A DNS server on loopback for AT+CIPDNS=1: every name is 127.0.0.9, but names starting with
+  // "nx" do not exist (NXDOMAIN). It counts the queries it answered.
+  void start_dns() {
+    dns_fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(dns_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::getsockname(dns_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    dns_port_ = ntohs(a.sin_port);
+    timeval tv{0, 200'000};
+    ::setsockopt(dns_fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    dns_ = std::thread([this] {
+      unsigned char q[512];
+      for (int idle = 0; idle < 150;) {
+        sockaddr_in from{};
+        socklen_t flen = sizeof from;
+        ssize_t n = ::recvfrom(dns_fd_, q, sizeof q, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+        if (n < 12) {
+          ++idle;
+          continue;
+        }
+        std::string r(reinterpret_cast<char*>(q), std::size_t(n));
+        const bool nx = n > 14 && q[13] == 'n' && q[14] == 'x';
+        r[2] = char(0x81);
+        r[3] = char(nx ? 0x83 : 0x80);
+        r[7] = nx ? 0 : 1;  // one answer
+        if (!nx) r += std::string("\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x09", 16);
+        ::sendto(dns_fd_, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
+        ++dns_answered_;
+      }
+    });
+  }
+
+  int dns_fd_ = -1, dns_port_ = 0;
+  std::atomic<int> dns_answered_{0};
+  std::thread dns_;
   fs::path dir_, link_;
   std::optional<Child> sntp_;
   std::optional<EspatRun> run_;
@@ -119,6 +165,33 @@ TEST_F(NamesAndTime, DomainAndPing) {
   at_->match("\\+PING:[0-9]+\r\n\r\nOK\r\n", 5000ms);
   at_->send("AT+PING=\"no-such-name.invalid\"\r\n");
   at_->expect("+PING:TIMEOUT\r\n\r\nERROR\r\n", 8000ms);
+}
+
+// 3.3.37: AT+CIPDNS=1 with a server: that server answers, not the host's resolver; the
+// world's names still come first; AT+CIPDNS=0 goes back to the automatic servers.
+TEST_F(NamesAndTime, DnsServersAreUsed) {
+  join();
+  at_->send("AT+CIPDNS?\r\n");
+  at_->expect("+CIPDNS:0,\"127.10.1.1\"\r\n\r\nOK\r\n");  // what the AP's DHCP gave
+  at_->send("AT+CIPDNS=1,\"127.0.0.1\"\r\n");
+  at_->expect("\r\nOK\r\n");
+  at_->send("AT+CIPDNS?\r\n");
+  at_->expect("+CIPDNS:1,\"127.0.0.1\"\r\n\r\nOK\r\n");
+  at_->send("AT+CIPDOMAIN=\"anything.example\"\r\n");
+  at_->expect("+CIPDOMAIN:\"127.0.0.9\"\r\n\r\nOK\r\n");
+  EXPECT_EQ(dns_answered_.load(), 1);
+  at_->send("AT+CIPDOMAIN=\"nx.example\"\r\n");
+  at_->expect("\r\nERROR\r\n");
+  EXPECT_EQ(dns_answered_.load(), 3);  // A, then AAAA: <ip network> 1 prefers IPv4, takes IPv6
+  at_->send("AT+CIPDOMAIN=\"time.espat.test\"\r\n");  // the world's name: no query
+  at_->expect("+CIPDOMAIN:\"127.0.0.1\"\r\n\r\nOK\r\n");
+  EXPECT_EQ(dns_answered_.load(), 3);
+  at_->send("AT+CIPDNS=1,\"127.0.0.1\",\"127.0.0.1\"\r\n");  // the same server twice
+  at_->expect("\r\nERROR\r\n");
+  at_->send("AT+CIPDNS=0\r\n");
+  at_->expect("\r\nOK\r\n");
+  at_->send("AT+CIPDOMAIN=\"localhost\"\r\n");  // the host's resolver again
+  at_->expect("+CIPDOMAIN:\"127.0.0.1\"\r\n\r\nOK\r\n");
 }
 
 }  // namespace
