@@ -1,5 +1,6 @@
 #include "cli/module_view.hpp"
 
+#include "module/net.hpp"
 #include "module/wifi.hpp"
 
 namespace espat::cli {
@@ -12,6 +13,25 @@ sim::ModuleView module_view(module::Module& m, int index, std::string port, std:
   v.softap = &w;
   v.reset = [&m] { m.reset(); };
   v.power_cycle = [&m] { m.power_cycle(); };
+  v.links = [&m] {
+    auto all = nlohmann::json::array();
+    for (const auto& r : m.net().link_reports())
+      all.push_back({{"id", r.info.id},
+                     {"type", r.info.type},
+                     {"remote_ip", r.info.remote_ip},
+                     {"remote_port", r.info.remote_port},
+                     {"local_ip", r.local_ip},
+                     {"local_port", r.info.local_port},
+                     {"server_side", r.info.server_side},
+                     {"bytes_sent", r.sent},
+                     {"bytes_received", r.received},
+                     {"stalled", r.stalled}});
+    return all;
+  };
+  v.link_action = [&m](int id, std::string_view action) {
+    auto [status, error] = m.net().link_action(id, action);
+    return sim::LinkActionResult{status, error};
+  };
   v.state = [&w, port = std::move(port), flash = std::move(flash)] {
     const auto& s = w.settings();
     const auto ip = w.station_ip();

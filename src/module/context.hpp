@@ -56,6 +56,7 @@ class Context : public at::Host {
   virtual const flash::FactoryParams& factory() const = 0;
   virtual Wifi& wifi() = 0;         // the module's station and softAP (spec 3.2)
   virtual sim::World& world() = 0;  // the radio world the module shares with others
+  virtual int index() const { return 0; }  // the module's number in the process (m0, m1...)
   virtual Net& net() = 0;           // the module's links and server (spec 3.3)
   virtual Ota* ota() { return nullptr; }  // AT+CIUPDATE's state and downloads; null: none (test doubles)
   // Calls f once everything written to the AT port so far has left it (at once without a port).

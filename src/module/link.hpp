@@ -11,6 +11,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "async/activity.hpp"
+#include "module/link_faults.hpp"
 #include "module/net.hpp"
 #include "net/stream.hpp"
 
@@ -24,7 +25,7 @@ struct Received {
 };
 
 struct Link {
-  explicit Link(asio::io_context& io) : space(io, asio::steady_timer::time_point::max()), reader(io), idle(io) {}
+  explicit Link(asio::io_context& io) : space(io, asio::steady_timer::time_point::max()), reader(io), idle(io), fx(io) {}
   ~Link() { close_sockets(); }
 
   int id = 0;
@@ -48,6 +49,7 @@ struct Link {
 
   async::Activity reader;  // reads the socket, delivers
   async::Activity idle;    // AT+CIPSTO on a server link
+  LinkFaults fx;           // network faults: delay line, pacing, stall, byte counts
 
   std::string type_name() const {
     std::string t = kind == LinkKind::Tcp ? "TCP" : kind == LinkKind::Udp ? "UDP" : "SSL";
@@ -58,6 +60,7 @@ struct Link {
     if (stream) stream->close();
     if (udp) udp->close(ec);
     space.cancel();
+    fx.stop();
   }
 };
 

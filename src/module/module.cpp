@@ -107,10 +107,12 @@ struct Module::Impl final : Context {
     ota_ = std::make_unique<Ota>(io, *this);
     wifi_->on_address_lost = [this](sim::Ipv4 ip) { net_->address_lost(asio::ip::address_v4(ip.v)); };
     wifi_->on_address_gained = [this] { net_->address_gained(); };
+    opts.world->watch_faults(this, [this] { net_->faults_changed(); });
   }
   ~Impl() override {
     wifi_->on_address_lost = nullptr;  // Wi-Fi outlives the links: it must not call back
     wifi_->on_address_gained = nullptr;
+    opts.world->unwatch_faults(this);
   }
 
   void to_host(std::string bytes) {
@@ -185,6 +187,7 @@ struct Module::Impl final : Context {
   const flash::FactoryParams& factory() const override { return factory_; }
   Wifi& wifi() override { return *wifi_; }
   sim::World& world() override { return *opts.world; }
+  int index() const override { return opts.index; }
   Net& net() override { return *net_; }
   Ota* ota() override { return ota_.get(); }
   bool multiple_links() const override { return net_->settings().mux; }
@@ -282,6 +285,7 @@ void Module::start(transport::Port& port) {
 }
 
 Wifi& Module::wifi() { return *impl_->wifi_; }
+Net& Module::net() { return impl_->net(); }
 
 void Module::reset() { impl_->boot(); }  // boot() resets the engine: a running command ends silently
 

@@ -14,6 +14,7 @@
 namespace espat::module {
 
 class Wifi;
+class Net;
 
 struct Options {
   const at::Registry* commands = nullptr;  // the process-wide command table (required)
@@ -48,6 +49,8 @@ class Module {
   void power_cycle();
   // The module's Wi-Fi (station and softAP), for the control API's module list.
   Wifi& wifi();
+  // Its TCP/IP links, for the control API's link list and link faults.
+  Net& net();
 
  private:
   struct Impl;

@@ -100,6 +100,7 @@ void Net::attach(const std::shared_ptr<Link>& l) {
   had_links_ = true;
   apply_tcp_options(l->id);
   report_connect(*l);
+  link_event(*l, "connect");
   start_reader(l);
   if (l->server_side) arm_idle_timer(l);
 }
@@ -110,6 +111,7 @@ void Net::drop(int id, bool report) {
   l->reader.stop();
   l->idle.stop();
   l->close_sockets();
+  link_event(*l, "closed");
   if (report) status(s_.mux ? fmt::format("{},CLOSED\r\n", id) : std::string("CLOSED\r\n"));
 }
 
@@ -158,6 +160,7 @@ asio::awaitable<std::optional<asio::ip::address>> Net::resolve(const std::string
   std::error_code ec;
   auto literal = asio::ip::make_address(host, ec);
   if (!ec) co_return literal;
+  if (names_fail(host)) co_return std::nullopt;  // network fault dns_fail
   // BRIEF "Network model": the world's names (and its mDNS hosts) first, then the host's.
   if (!v6)
     if (auto a = ctx_.world().resolve(host)) co_return to_asio(*a);
@@ -217,6 +220,9 @@ asio::awaitable<Net::StartOutcome> Net::start(int id, StartRequest r, async::Sto
   // network.
   if (!local && !(r.v6 && has_address())) co_return StartOutcome{false, "the module has no IP address"};
   if (in_use(id)) co_return StartOutcome{false, "link in use"};
+  if (r.kind != LinkKind::Udp &&
+      connect_refused(local.value_or(asio::ip::address()), fmt::format("{}:{}", remote->to_string(), r.port)))
+    co_return StartOutcome{false, "connection refused (network fault)"};
   auto l = make_link(id, r.kind, r.v6, false);
   l->remote_ip = *remote;
   l->remote_port = r.port;
@@ -281,11 +287,13 @@ asio::awaitable<SendResult> Net::send(int id, std::string data, std::optional<st
       if (!ip) co_return SendResult::Fail;
       dest = {*ip, std::uint16_t(to->second)};
     }
+    if (!co_await outgoing(l, data.size(), stop)) co_return SendResult::Ok;  // lost on the way (udp_loss)
     std::error_code ec;
     l->udp->send_to(asio::buffer(data), dest, 0, ec);  // a datagram never waits
     co_return ec ? SendResult::Fail : SendResult::Ok;
   }
-  auto done = co_await stop.race(io_, write_all(l, std::move(data)), timeout);
+  co_await outgoing(l, data.size(), stop);  // the latency, outside SO_SNDTIMEO
+  auto done = co_await stop.race(io_, shaped_write(l, std::move(data)), timeout);
   if (!done) co_return SendResult::Fail;  // the peer stopped reading: SO_SNDTIMEO ran out
   co_return *done ? SendResult::Ok : SendResult::LinkGone;
 }

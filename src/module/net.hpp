@@ -17,6 +17,7 @@
 
 #include "async/activity.hpp"
 #include "net/stream.hpp"
+#include "sim/faults.hpp"
 
 namespace espat::module {
 
@@ -179,6 +180,20 @@ class Net {
   // The TCP options of a link id applied to its open socket (AT+CIPTCPOPT, keep-alive).
   void apply_tcp_options(int id);
 
+  // ---- network faults (net_faults.cpp; README "Network faults") ------------------------------
+  struct LinkReport {
+    LinkInfo info;
+    std::string local_ip;
+    std::uint64_t sent = 0, received = 0;
+    bool stalled = false;
+  };
+  std::vector<LinkReport> link_reports() const;
+  // From outside: "reset" (an RST, CLOSED as when the peer resets), "stall" (the peer stops
+  // reading), "resume". {200, ""}, or {404 or 409, why}.
+  std::pair<int, std::string> link_action(int id, std::string_view action);
+  // Some faults changed: the server stops or starts listening where `refuse` changed.
+  void faults_changed();
+
   static constexpr std::chrono::seconds kDefaultSendTimeout{10};
   static constexpr std::size_t kPassiveWindow = 5760;  // 3.3.33: the socket receive window
   static constexpr std::size_t kIpdMax = 2920;         // 3.3.33: the most one +IPD carries
@@ -207,6 +222,18 @@ class Net {
   void admit(std::unique_ptr<net::Stream> stream, asio::ip::tcp::endpoint remote, asio::ip::tcp::endpoint local);
   void arm_idle_timer(const std::shared_ptr<Link>& l);
   asio::awaitable<void> passthrough_reconnect(async::StopToken stop, bool at_once);
+  // Network fault hooks (net_faults.cpp).
+  sim::NetFaults faults_for(const std::optional<asio::ip::address>& local) const;
+  bool names_fail(const std::string& host) const;
+  bool connect_refused(const asio::ip::address& local, const std::string& to) const;
+  bool refuse_client(asio::ip::tcp::socket& s);
+  bool refused(const asio::ip::address& local) const { return faults_for(local).refuse; }
+  asio::awaitable<bool> outgoing(std::shared_ptr<Link> l, std::size_t n, async::StopToken stop);  // false: lost
+  asio::awaitable<bool> shaped_write(std::shared_ptr<Link> l, std::string data);
+  asio::awaitable<void> receive(std::shared_ptr<Link> l, std::string data, std::string ip, int port);
+  asio::awaitable<void> deliver_held(std::shared_ptr<Link> l, async::StopToken stop);
+  void closed_by_peer(const std::shared_ptr<Link>& l);
+  void link_event(const Link& l, std::string_view what) const;
 
   asio::io_context& io_;
   Context& ctx_;

@@ -39,9 +39,9 @@ asio::awaitable<void> Net::read_stream(std::shared_ptr<Link> l, async::StopToken
       reset = true;
     }
     stop.throw_if_requested();
-    if (n == 0 || reset) co_return peer_closed(l);
+    if (n == 0 || reset) co_return closed_by_peer(l);
     l->last_traffic = std::chrono::steady_clock::now();
-    co_await deliver(l, buf.substr(0, n), l->remote_ip.to_string(), l->remote_port);
+    co_await receive(l, buf.substr(0, n), l->remote_ip.to_string(), l->remote_port);
     stop.throw_if_requested();
   }
 }
@@ -61,7 +61,7 @@ asio::awaitable<void> Net::read_udp(std::shared_ptr<Link> l, async::StopToken st
       l->remote_port = from.port();
       l->udp_remote_changed = true;
     }
-    co_await deliver(l, buf.substr(0, n), from.address().to_string(), from.port());
+    co_await receive(l, buf.substr(0, n), from.address().to_string(), from.port());
     stop.throw_if_requested();
   }
 }

@@ -45,7 +45,9 @@ bool Net::start_server(ServerSpec spec) {
   server_ = spec;
   srv_ = std::make_shared<Server>();
   address_gained();
-  if (srv_->listeners.empty() && !own_addresses().empty()) {  // every bind failed: port in use
+  const auto addrs = own_addresses();
+  const bool reachable = std::any_of(addrs.begin(), addrs.end(), [&](const auto& a) { return !refused(a); });
+  if (srv_->listeners.empty() && reachable) {  // every bind failed: port in use
     stop_server(false);
     return false;
   }
@@ -74,14 +76,14 @@ void Net::address_gained() {
   if (server_->v6 && !addrs.empty()) addrs = {asio::ip::address_v6::any()};
   // Listeners on addresses the module no longer has go; new addresses get one.
   std::erase_if(srv_->listeners, [&](Server::Listener& l) {
-    if (std::find(addrs.begin(), addrs.end(), l.addr) != addrs.end()) return false;
+    if (std::find(addrs.begin(), addrs.end(), l.addr) != addrs.end() && !refused(l.addr)) return false;
     l.loop->stop();
     std::error_code ec;
     l.acceptor->close(ec);
     return true;
   });
   for (const auto& a : addrs) {
-    if (a.is_v6() != server_->v6) continue;
+    if (a.is_v6() != server_->v6 || refused(a)) continue;  // network fault refuse: nobody listens
     if (std::any_of(srv_->listeners.begin(), srv_->listeners.end(), [&](auto& l) { return l.addr == a; })) continue;
     std::error_code ec;
     auto acc = listen_on(io_, a, server_->port, ec);
@@ -105,6 +107,7 @@ asio::awaitable<void> Net::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> 
 }
 
 void Net::accepted(asio::ip::tcp::socket s) {
+  if (refuse_client(s)) return;  // network fault refuse
   if (server_->kind == LinkKind::Ssl) {
     auto opts = ssl_server_options(ctx_, server_->ca);
     if (!opts) return;

@@ -223,9 +223,10 @@ ApiReply ControlRoutes::add_station(const std::string& id, const json& body) {
 }
 
 ApiReply ControlRoutes::modules(const std::string* index) const {
-  auto entry = [](const ModuleView& m) {
+  auto entry = [this](const ModuleView& m) {
     json j = m.state ? m.state() : json::object();
     j["index"] = m.index;
+    j["faults"] = to_json(world_.module_faults(m.index));
     return j;
   };
   if (!index) {
@@ -334,6 +335,17 @@ ApiReply ControlRoutes::handle(std::string_view method, std::string_view target,
       if (is("GET")) return modules(&seg[1]);
     } else if (n == 3 && seg[0] == "modules" && (seg[2] == "reset" || seg[2] == "power-cycle")) {
       if (is("POST")) return restart_module(seg[1], seg[2] == "power-cycle");
+    } else if (n == 3 && seg[0] == "modules" && seg[2] == "faults") {
+      if (is("GET")) return module_faults(seg[1], nullptr);
+      if (is("PATCH")) {
+        const json patch = parse_body(body_text);
+        return module_faults(seg[1], &patch);
+      }
+    } else if (n == 3 && seg[0] == "modules" && seg[2] == "links") {
+      if (is("GET")) return module_links(seg[1]);
+    } else if (n == 5 && seg[0] == "modules" && seg[2] == "links" &&
+               (seg[4] == "reset" || seg[4] == "stall" || seg[4] == "resume")) {
+      if (is("POST")) return link_action(seg[1], seg[3], seg[4]);
     } else {
       known = false;
     }

@@ -12,6 +12,13 @@
 
 namespace espat::sim {
 
+// What POST /modules/{k}/links/{id}/{action} got: 200, or 404 (no such link), 409 (not for
+// this link) with a message.
+struct LinkActionResult {
+  int status = 200;
+  std::string error;
+};
+
 // What the control API knows of one module of the process.
 struct ModuleView {
   int index = 0;
@@ -20,6 +27,9 @@ struct ModuleView {
   std::function<nlohmann::json()> state;  // its GET /modules entry; called on the loop
   std::function<void()> reset;            // POST /modules/{k}/reset: the EN pin
   std::function<void()> power_cycle;      // POST /modules/{k}/power-cycle: power off and on
+  std::function<nlohmann::json()> links;  // GET /modules/{k}/links
+  // POST /modules/{k}/links/{id}/reset, stall, resume (README "Network faults").
+  std::function<LinkActionResult(int id, std::string_view action)> link_action;
 };
 
 struct ApiReply {
@@ -47,6 +57,9 @@ class ControlRoutes {
   ApiReply modules(const std::string* index) const;
   const ModuleView& module_or_404(const std::string& index) const;
   ApiReply restart_module(const std::string& index, bool power_cycle);
+  ApiReply module_faults(const std::string& index, const nlohmann::json* patch);  // control_faults.cpp
+  ApiReply module_links(const std::string& index) const;
+  ApiReply link_action(const std::string& index, const std::string& id, const std::string& action);
   nlohmann::json ota_json() const;
   ApiReply put_ota(const nlohmann::json& body);
 

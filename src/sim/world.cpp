@@ -51,6 +51,7 @@ const Ap* World::find_ap_by_bssid(const Mac& bssid) const {
 bool World::add_ap(Ap ap) {
   if (ap.id.empty() || find_ap(ap.id) || find_ap_by_bssid(ap.bssid)) return false;
   changed(fmt::format("ap {} added{}", ap.id, ap.up ? "" : " (down)"));
+  if (ap.faults.any()) changed(fmt::format("ap {} faults {}", ap.id, ap.faults.describe()));
   aps_.push_back(std::move(ap));
   return true;
 }
@@ -62,10 +63,15 @@ bool World::update_ap(const Ap& ap) {
   const bool restart = !ap.up || ap.ssid != cur->ssid || ap.security != cur->security ||
                        ap.password != cur->password || ap.channel != cur->channel || ap.bssid != cur->bssid;
   const char* what = ap.up && !cur->up ? "up" : !ap.up && cur->up ? "down" : "changed";
+  const bool faults_changed = ap.faults != cur->faults;
   *cur = ap;
   if (restart) drop_all(ap.id);
   if (auto l = leases_.find(ap.id); l != leases_.end()) l->second.low = 0;  // the pool may have moved
   changed(fmt::format("ap {} {}", ap.id, what));
+  if (faults_changed) {
+    changed(fmt::format("ap {} faults {}", ap.id, ap.faults.describe()));
+    this->faults_changed();
+  }
   return true;
 }
 
@@ -241,6 +247,30 @@ int World::push_wps(std::string_view ap_id) {
   for (auto& [sta, f] : listeners)
     if (f(copy)) return 1;  // PBC gives the credentials to one enrollee
   return 0;
+}
+
+NetFaults World::module_faults(int index) const {
+  auto it = module_faults_.find(index);
+  return it == module_faults_.end() ? NetFaults{} : it->second;
+}
+
+void World::set_module_faults(int index, const NetFaults& f) {
+  if (f == module_faults(index)) return;
+  if (f.any()) module_faults_[index] = f;
+  else module_faults_.erase(index);
+  changed(fmt::format("module m{} faults {}", index, f.describe()));
+  faults_changed();
+}
+
+void World::faults_changed() {
+  auto watchers = fault_watchers_;  // a watcher may unwatch
+  for (auto& [key, f] : watchers) f();
+}
+
+bool World::lose(double p) {
+  if (p <= 0) return false;
+  if (p >= 1) return true;
+  return std::uniform_real_distribution<double>(0, 1)(rng_) < p;
 }
 
 std::optional<Ipv4> World::resolve(std::string_view name) const {

@@ -9,10 +9,12 @@
 #include <set>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "sim/addr.hpp"
+#include "sim/faults.hpp"
 
 namespace espat::sim {
 
@@ -68,6 +70,7 @@ struct Ap {
   // The host network model: stations get the host's own address (sim/host_net.hpp), not one
   // of `net`, so their sockets use the host's real network.
   bool host_network = false;
+  NetFaults faults;              // what the AP does to its stations' traffic (README "Network faults")
   SoftApHost* owner = nullptr;   // set when this AP is a module's softAP
 };
 
@@ -217,9 +220,27 @@ class World {
   // ---- the OTA server ----------------------------------------------------------------------
   OtaServer ota;
 
+  // ---- network faults (README "Network faults") --------------------------------------------
+  // A module's own faults, by its index (none until set).
+  NetFaults module_faults(int index) const;
+  void set_module_faults(int index, const NetFaults& f);
+  const std::map<int, NetFaults>& all_module_faults() const { return module_faults_; }
+  // True with probability p: a datagram lost to udp_loss. Seeded by [world] seed, so a run
+  // with the same traffic loses the same datagrams.
+  bool lose(double p);
+  // Called after any AP's or module's faults changed (a module's server listens again, or no
+  // longer, where `refuse` says). The key forgets the watcher.
+  void watch_faults(const void* key, std::function<void()> f) { fault_watchers_[key] = std::move(f); }
+  void unwatch_faults(const void* key) { fault_watchers_.erase(key); }
+  void seed(std::uint64_t s) { rng_.seed(s); }
+
   // ---- observers -------------------------------------------------------------------------
   // Called after any change (the control API's event list, tests).
   std::function<void(std::string_view what)> on_change;
+  // An event of a module's links for the trace ("link m0 0 connect TCP ..."); nothing without
+  // an observer, so callers check observed() before building the text.
+  bool observed() const { return bool(on_change); }
+  void note(std::string_view what) { changed(what); }
 
  private:
   void drop(std::vector<Association>::iterator it, bool notify_station);
@@ -242,6 +263,10 @@ class World {
   std::map<Station*, WpsListener> wps_;
   std::map<std::string, Ipv4> dns_;
   std::map<const void*, MdnsEntry> mdns_;
+  std::map<int, NetFaults> module_faults_;
+  std::map<const void*, std::function<void()>> fault_watchers_;
+  void faults_changed();
+  std::mt19937_64 rng_{1};
 };
 
 }  // namespace espat::sim

@@ -1,6 +1,7 @@
 #include "sim/world_file.hpp"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -76,6 +77,22 @@ struct Reader {
     return bits;
   }
 
+  // The network fault keys of an [[ap]], a [[module]] or a PATCH (README "Network faults");
+  // those absent keep base's value.
+  NetFaults faults(const toml::table& t, NetFaults f) const {
+    f.latency_ms = int(integer(t, "latency_ms", 0, 60000).value_or(f.latency_ms));
+    f.bandwidth = integer(t, "bandwidth", 0, std::int64_t(1) << 40).value_or(f.bandwidth);
+    if (const toml::node* n = t.get("udp_loss")) {
+      if (!n->is_number()) fail(*n, "\"udp_loss\" must be a number from 0 to 1");
+      const double v = n->is_integer() ? double(*n->value<std::int64_t>()) : *n->value<double>();
+      if (!(v >= 0 && v <= 1)) fail(*n, fmt::format("\"udp_loss\" = {} is out of range [0, 1]", v));
+      f.udp_loss = v;
+    }
+    f.dns_fail = boolean(t, "dns_fail").value_or(f.dns_fail);
+    f.refuse = boolean(t, "refuse").value_or(f.refuse);
+    return f;
+  }
+
   EapAccount eap(const toml::node& n) const {
     const auto* t = n.as_table();
     if (!t) fail(n, "an eap account is a table: { method = \"PEAP\", identity = ..., username = ..., password = ... }");
@@ -97,7 +114,8 @@ struct Reader {
   Ap ap(const toml::table& t, int index) const {
     only(t, {"id", "ssid", "bssid", "channel", "rssi", "security", "password", "eap", "pairwise_cipher", "group_cipher",
              "phy", "wps", "hidden", "up", "pmf", "max_stations", "subnet", "gateway", "dns", "lease_minutes",
-             "pool", "join_ms", "fault", "host_network"});
+             "pool", "join_ms", "fault", "host_network", "latency_ms", "bandwidth", "udp_loss", "dns_fail",
+             "refuse"});
     Ap ap;
     auto ssid = str(t, "ssid");
     if (!ssid) fail(t, "an [[ap]] needs an ssid");
@@ -171,6 +189,7 @@ struct Reader {
     }
     if (!ap.fault.empty() && ap.fault != "timeout" && ap.fault != "reject")
       fail(*t.get("fault"), "\"fault\" is \"timeout\" or \"reject\"");
+    ap.faults = faults(t, {});
     return ap;
   }
 
@@ -196,11 +215,12 @@ struct Reader {
   }
 
   void load(World& w, const toml::table& root) const {
-    only(root, {"world", "ap", "smartconfig", "dns", "ota"});
+    only(root, {"world", "ap", "smartconfig", "dns", "ota", "module"});
     if (const auto* n = root.get("world")) {
       const auto* t = n->as_table();
       if (!t) fail(*n, "[world] is a table");
-      only(*t, {"scan_ms", "sntp_port", "dns_port"});
+      only(*t, {"scan_ms", "sntp_port", "dns_port", "seed"});
+      if (auto seed = integer(*t, "seed", 0, INT64_MAX)) w.seed(std::uint64_t(*seed));
       w.scan_time = std::chrono::milliseconds(integer(*t, "scan_ms", 0, 60000).value_or(500));
       w.sntp_port = int(integer(*t, "sntp_port", 1, 65535).value_or(123));
       w.dns_port = int(integer(*t, "dns_port", 1, 65535).value_or(53));
@@ -215,6 +235,20 @@ struct Reader {
         if (w.find_ap(a.id)) fail(e, fmt::format("a second AP with the id \"{}\" (give it an id)", a.id));
         if (w.find_ap_by_bssid(a.bssid)) fail(e, fmt::format("a second AP with the BSSID {}", a.bssid.str()));
         w.add_ap(std::move(a));
+      }
+    }
+    if (const auto* n = root.get("module")) {
+      const auto* arr = n->as_array();
+      if (!arr) fail(*n, "modules are written [[module]]");
+      std::set<std::int64_t> seen;
+      for (const auto& e : *arr) {
+        const auto* t = e.as_table();
+        if (!t) fail(e, "modules are written [[module]]");
+        only(*t, {"index", "latency_ms", "bandwidth", "udp_loss", "dns_fail", "refuse"});
+        auto index = integer(*t, "index", 0, 65535);
+        if (!index) fail(e, "a [[module]] needs its index (0 for the first module)");
+        if (!seen.insert(*index).second) fail(e, fmt::format("a second [[module]] with index {}", *index));
+        w.set_module_faults(int(*index), faults(*t, {}));
       }
     }
     if (const auto* n = root.get("smartconfig")) {
@@ -261,6 +295,12 @@ Subnet default_subnet(int index) {
 
 Ap ap_from_table(const toml::table& t, int index, std::string_view source) {
   return Reader{std::string(source)}.ap(t, index);
+}
+
+NetFaults faults_from_table(const toml::table& t, const NetFaults& base, std::string_view source) {
+  Reader r{std::string(source)};
+  r.only(t, {"latency_ms", "bandwidth", "udp_loss", "dns_fail", "refuse"});
+  return r.faults(t, base);
 }
 
 SmartPhone phone_from_table(const toml::table& t, int index, std::string_view source) {

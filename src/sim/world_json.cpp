@@ -89,6 +89,7 @@ json to_json(const Ap& ap) {
       {"fault", ap.fault},
       {"host_network", ap.host_network},
   };
+  j.update(to_json(ap.faults));
   for (const auto& d : ap.net.dns) j["dns"].push_back(d.str());
   if (!ap.eap.empty()) {
     j["eap"] = json::array();
@@ -99,6 +100,15 @@ json to_json(const Ap& ap) {
                           {"password", a.password}});
   }
   return j;
+}
+
+json to_json(const NetFaults& f) {
+  return {{"latency_ms", f.latency_ms}, {"bandwidth", f.bandwidth}, {"udp_loss", f.udp_loss},
+          {"dns_fail", f.dns_fail}, {"refuse", f.refuse}};
+}
+
+NetFaults faults_from_json(const json& j, const NetFaults& base) {
+  return faults_from_table(table_of(j, "the faults"), base, "");
 }
 
 json to_json(const SmartPhone& p) {

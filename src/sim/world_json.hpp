@@ -12,6 +12,10 @@ namespace espat::sim {
 nlohmann::json to_json(const Ap& ap);
 nlohmann::json to_json(const SmartPhone& phone);
 nlohmann::json to_json(const MdnsEntry& e);
+// latency_ms, bandwidth, udp_loss, dns_fail, refuse: the keys of the world file.
+nlohmann::json to_json(const NetFaults& f);
+// base with the fault keys of j changed; checked by the world file's rules (WorldError).
+NetFaults faults_from_json(const nlohmann::json& j, const NetFaults& base);
 
 // Builds an AP or a phone from a JSON object of world-file keys. `index` chooses the default
 // BSSID and subnet (world_table.hpp). Throws WorldError naming the key at fault.

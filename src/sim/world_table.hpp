@@ -14,6 +14,9 @@ namespace espat::sim {
 // empty (a table built in memory, no lines): just the message.
 Ap ap_from_table(const toml::table& t, int index, std::string_view source);
 SmartPhone phone_from_table(const toml::table& t, int index, std::string_view source);
+// The network fault keys only (latency_ms, bandwidth, udp_loss, dns_fail, refuse); those the
+// table lacks keep base's value. PATCH /modules/{k}/faults.
+NetFaults faults_from_table(const toml::table& t, const NetFaults& base, std::string_view source);
 
 // What an AP without "bssid" or "subnet" gets: the index-th AP of a file (counted from 0) has
 // 1a:00:00:00:<hi>:<lo> and 127.10.<index + 1>.0/24.

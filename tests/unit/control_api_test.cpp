@@ -348,7 +348,8 @@ TEST_F(ControlApiServer, PhonesAndWps) {
 TEST_F(ControlApiServer, ModulesAreReadOnTheLoop) {
   auto r = client->Get("/modules");
   ASSERT_TRUE(r);
-  EXPECT_EQ(body(r), json::parse(R"([{"mode":3,"index":3}])"));
+  EXPECT_EQ(body(r), json::parse(R"([{"mode":3,"index":3,"faults":{"latency_ms":0,"bandwidth":0,"udp_loss":0.0,
+                                     "dns_fail":false,"refuse":false}}])"));
   EXPECT_EQ(state_thread, loop_id);
   EXPECT_EQ(body(client->Get("/modules/3"))["index"], 3);
   EXPECT_EQ(client->Get("/modules/0")->status, 404);
