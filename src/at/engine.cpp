@@ -266,6 +266,16 @@ void Engine::passthrough_input(std::span<const std::uint8_t> bytes) {
     pt_buf_.push_back(c);
     ++pt_taken_;
   };
+  // A "+++" can only start at the first byte of a chunk that came after the guard silence:
+  // any other chunk is data as a whole (the fast path of a stream).
+  if (pt_pluses_ == 0 && !(silent_before && bytes[0] == '+')) {
+    std::size_t take = bytes.size();
+    if (pt_.limit) take = std::min(take, pt_.limit > pt_taken_ ? pt_.limit - pt_taken_ : 0);
+    overflow = take < bytes.size();
+    pt_buf_.append(reinterpret_cast<const char*>(bytes.data()), take);
+    pt_taken_ += take;
+    bytes = {};
+  }
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const char c = char(bytes[i]);
     // A '+' may start "+++" only after the guard silence, and the three must come close.

@@ -24,7 +24,8 @@ void StreamPort::begin_input() {
 }
 
 asio::awaitable<void> StreamPort::reader() {
-  std::array<std::uint8_t, 4096> buf;
+  // 16 KiB a read: a pty fed at full speed (passthrough) takes as much per wake-up as socat.
+  std::array<std::uint8_t, 16384> buf;
   while (!closed()) {
     co_await input_room();
     if (closed()) break;
