@@ -154,4 +154,39 @@ bool EspatRun::stop() {
   return false;
 }
 
+TempDir::TempDir(const std::string& stem) {
+  std::string tmpl = (fs::temp_directory_path() / (stem + "-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) throw Failure("mkdtemp " + tmpl + ": " + std::strerror(errno));
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::vector<std::string> PtyModule::with_pty(const fs::path& link, std::vector<std::string> args) {
+  fs::remove(link);
+  std::vector<std::string> argv = {"--pty", link.string(), "--boot-ms", "0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+PtyModule::PtyModule(const fs::path& dir, std::vector<std::string> args, const std::string& name)
+    : link_(dir / name), run_(with_pty(dir / name, std::move(args)), dir / (name + ".err")) {
+  for (int i = 0; i < 500 && !fs::exists(link_); ++i) std::this_thread::sleep_for(10ms);
+  at_.emplace(link_);
+  at_->expect("\r\nready\r\n", 5000ms);
+}
+
+PtyModule::~PtyModule() {
+  if (!stopped_) stop();
+}
+
+bool PtyModule::stop() {
+  stopped_ = true;
+  at_.reset();
+  return run_.stop();
+}
+
 }  // namespace espat::e2e

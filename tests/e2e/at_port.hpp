@@ -69,4 +69,37 @@ class EspatRun {
   int status_ = 0;
 };
 
+// A fresh temporary directory (mkdtemp under the system's temp folder), removed with its files.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& stem);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// `espat run --pty <dir>/<name> --boot-ms 0 ARGS...`, its AT port opened and "ready" read;
+// stderr in <dir>/<name>.err. Destroying it stops espat with SIGTERM.
+class PtyModule {
+ public:
+  PtyModule(const std::filesystem::path& dir, std::vector<std::string> args, const std::string& name = "at");
+  ~PtyModule();
+  AtPort& at() { return *at_; }
+  EspatRun& run() { return run_; }
+  // Closes the port and stops espat: true when it exited with status 0.
+  bool stop();
+
+ private:
+  static std::vector<std::string> with_pty(const std::filesystem::path& link, std::vector<std::string> args);
+  std::filesystem::path link_;
+  EspatRun run_;
+  std::optional<AtPort> at_;
+  bool stopped_ = false;
+};
+
 }  // namespace espat::e2e

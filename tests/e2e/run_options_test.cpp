@@ -28,30 +28,8 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using espat::e2e::AtPort;
 using espat::e2e::EspatRun;
+using espat::e2e::PtyModule;
 using espat::e2e::read_file;
-
-// A module on a pty link in `dir`, "ready" read. Destroying it stops espat with SIGTERM.
-struct PtyModule {
-  fs::path link;
-  EspatRun run;
-  std::optional<AtPort> at;
-  PtyModule(const fs::path& dir, std::vector<std::string> args)
-      : link(dir / "at"), run(with_pty(dir / "at", std::move(args)), dir / "err") {
-    for (int i = 0; i < 500 && !fs::exists(link); ++i) std::this_thread::sleep_for(10ms);
-    at.emplace(link);
-    at->expect("\r\nready\r\n", 5000ms);
-  }
-  ~PtyModule() {
-    at.reset();
-    run.stop();
-  }
-  static std::vector<std::string> with_pty(const fs::path& link, std::vector<std::string> args) {
-    fs::remove(link);
-    std::vector<std::string> argv = {"--pty", link.string(), "--boot-ms", "0"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
-};
 
 // The trace without its times: "12.345678 m0 in  ..." → "m0 in  ...".
 std::vector<std::string> records(const std::string& text) {
@@ -72,12 +50,12 @@ TEST(Trace, EveryByteBothWaysWithTheWorldsEvents) {
   const fs::path trace = dir / "trace.log";
   {
     PtyModule m(dir, {"--flash", (dir / "flash.bin").string(), "--trace", trace.string()});
-    m.at->send("AT\r\n");
-    m.at->match("[\\s\\S]*?OK\r\n");
-    m.at->send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
-    m.at->match("[\\s\\S]*?OK\r\n", 5000ms);
-    m.at->send(std::string("\x01\xff\r\n", 4));  // binary shows as \xNN
-    m.at->match("[\\s\\S]*?ERROR\r\n");
+    m.at().send("AT\r\n");
+    m.at().match("[\\s\\S]*?OK\r\n");
+    m.at().send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
+    m.at().match("[\\s\\S]*?OK\r\n", 5000ms);
+    m.at().send(std::string("\x01\xff\r\n", 4));  // binary shows as \xNN
+    m.at().match("[\\s\\S]*?ERROR\r\n");
   }  // SIGTERM: the trace is complete
   auto r = records(read_file(trace.string()));
   // The embedded world's APs come up first; the module's bytes follow in order.
@@ -112,8 +90,8 @@ TEST(FlashOverlays, SettingsGoToTheOverlayAndExportBoots) {
   const fs::path base = dir / "base.bin", overlay = dir / "base-0.overlay", exported = dir / "m0.bin";
   {
     PtyModule m(dir, {"--flash", base.string(), "--flash-overlays"});
-    m.at->send("AT+UART_DEF=921600,8,1,0,0\r\n");
-    m.at->expect("AT+UART_DEF=921600,8,1,0,0\r\n\r\nOK\r\n");
+    m.at().send("AT+UART_DEF=921600,8,1,0,0\r\n");
+    m.at().expect("AT+UART_DEF=921600,8,1,0,0\r\n\r\nOK\r\n");
   }
   const std::string base_bytes = read_file(base.string());
   ASSERT_EQ(base_bytes.size(), 4u << 20);
@@ -129,13 +107,13 @@ TEST(FlashOverlays, SettingsGoToTheOverlayAndExportBoots) {
   EXPECT_NE(read_file(exported.string()), base_bytes);
   {
     PtyModule m(dir, {"--flash", exported.string()});
-    m.at->send("AT+UART_DEF?\r\n");
-    m.at->expect("AT+UART_DEF?\r\n+UART_DEF:921600,8,1,0,0\r\n\r\nOK\r\n");
+    m.at().send("AT+UART_DEF?\r\n");
+    m.at().expect("AT+UART_DEF?\r\n+UART_DEF:921600,8,1,0,0\r\n\r\nOK\r\n");
   }
   {  // the base was never written: a plain module on it has the defaults
     PtyModule m(dir, {"--flash", base.string()});
-    m.at->send("AT+UART_DEF?\r\n");
-    m.at->expect("AT+UART_DEF?\r\n+UART_DEF:115200,8,1,0,1\r\n\r\nOK\r\n");
+    m.at().send("AT+UART_DEF?\r\n");
+    m.at().expect("AT+UART_DEF?\r\n+UART_DEF:115200,8,1,0,1\r\n\r\nOK\r\n");
   }
   fs::remove_all(dir);
 }

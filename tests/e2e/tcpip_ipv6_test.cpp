@@ -20,7 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using espat::e2e::AtPort;
-using espat::e2e::EspatRun;
 
 // A socket on [::1]:0 of the given type; -1 when IPv6 loopback is unavailable.
 int v6_socket(int type, int& port) {
@@ -50,14 +49,8 @@ std::string recv_some(int fd) {
 class Ipv6 : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/espat-ipv6-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    run_.emplace(std::vector<std::string>{"--pty", (dir_ / "at").string(), "--flash", (dir_ / "flash.bin").string(), "--boot-ms", "0"},
-                 dir_ / "err");
-    for (int i = 0; i < 500 && !fs::exists(dir_ / "at"); ++i) std::this_thread::sleep_for(10ms);
-    at_.emplace(dir_ / "at");
-    at_->expect("\r\nready\r\n", 5000ms);
+    module_.emplace(dir_.path(), std::vector<std::string>{"--flash", (dir_ / "flash.bin").string()});
+    at_ = &module_->at();
     at_->send("ATE0\r\n");
     at_->expect("ATE0\r\n\r\nOK\r\n");
     at_->send("AT+CIPV6=1\r\n");
@@ -66,14 +59,11 @@ class Ipv6 : public ::testing::Test {
     at_->expect("WIFI CONNECTED\r\nWIFI GOT IP\r\nWIFI GOT IPv6 LL\r\n\r\nOK\r\n");
   }
   void TearDown() override {
-    at_.reset();
-    if (run_) EXPECT_TRUE(run_->stop());
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    if (module_) EXPECT_TRUE(module_->stop());
   }
-  fs::path dir_;
-  std::optional<EspatRun> run_;
-  std::optional<AtPort> at_;
+  espat::e2e::TempDir dir_{"espat-ipv6"};
+  std::optional<espat::e2e::PtyModule> module_;
+  AtPort* at_ = nullptr;
 };
 
 TEST_F(Ipv6, TcpAndUdpLinks) {

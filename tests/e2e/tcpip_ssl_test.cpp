@@ -21,7 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using espat::e2e::AtPort;
-using espat::e2e::EspatRun;
 using espat::test::Child;
 
 class Ssl : public ::testing::Test {
@@ -45,12 +44,8 @@ class Ssl : public ::testing::Test {
   // factory would, joined to the AP, echo off.
   void SetUp() override {
     const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    link_ = dir / (name + ".at");
-    run_.emplace(std::vector<std::string>{"--pty", link_.string(), "--flash", (dir / (name + ".bin")).string(), "--boot-ms", "0"},
-                 dir / (name + ".err"));
-    for (int i = 0; i < 500 && !fs::exists(link_); ++i) std::this_thread::sleep_for(10ms);
-    at_.emplace(link_);
-    at_->expect("\r\nready\r\n", 5000ms);
+    module_.emplace(dir, std::vector<std::string>{"--flash", (dir / (name + ".bin")).string()}, name);
+    at_ = &module_->at();
     at_->send("ATE0\r\n");
     at_->expect("ATE0\r\n\r\nOK\r\n");
     for (auto [ns, key, file] : {std::tuple{"client_ca", "client_ca.0", "ca.pem"}, {"client_cert", "client_cert.0", "client.pem"},
@@ -66,8 +61,7 @@ class Ssl : public ::testing::Test {
     at_->expect("WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
   }
   void TearDown() override {
-    at_.reset();
-    if (run_) EXPECT_TRUE(run_->stop());
+    if (module_) EXPECT_TRUE(module_->stop());
   }
 
   // `openssl s_server -rev` (each line comes back reversed) on a port it prints.
@@ -93,9 +87,8 @@ class Ssl : public ::testing::Test {
     at_->match("(\r\nSEND OK\r\n" + ipd + "|" + ipd + "\r\nSEND OK\r\n)", 5000ms);
   }
 
-  fs::path link_;
-  std::optional<EspatRun> run_;
-  std::optional<AtPort> at_;
+  std::optional<espat::e2e::PtyModule> module_;
+  AtPort* at_ = nullptr;
   std::optional<Child> server_;
 };
 

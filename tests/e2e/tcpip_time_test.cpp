@@ -25,15 +25,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using espat::e2e::AtPort;
-using espat::e2e::EspatRun;
 using espat::test::Child;
 
 class NamesAndTime : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/espat-time-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     // 2021-10-19 09:47:56 UTC: the guide's example time at UTC+8 is 17:47:56.
     sntp_.emplace(std::vector<std::string>{ESPAT_SNTP_PEER, "--port", "0", "--time", "1634636876"}, dir_ / "sntp.log");
     ASSERT_TRUE(sntp_->wait_output("port ", 5000ms)) << sntp_->output();
@@ -43,23 +39,16 @@ class NamesAndTime : public ::testing::Test {
     std::ofstream(dir_ / "world.toml") << "[world]\nsntp_port = " << port << "\ndns_port = " << dns_port_ << "\n\n"
                                        << "[[ap]]\nssid = \"espat-ap\"\nsecurity = \"WPA2_PSK\"\npassword = \"espat-password\"\n"
                                        << "subnet = \"127.10.1.0/24\"\n\n[dns]\n\"time.espat.test\" = \"127.0.0.1\"\n";
-    link_ = dir_ / "at";
-    run_.emplace(std::vector<std::string>{"--pty", link_.string(), "--flash", (dir_ / "flash.bin").string(), "--world",
-                                          (dir_ / "world.toml").string(), "--boot-ms", "0"},
-                 dir_ / "err");
-    for (int i = 0; i < 500 && !fs::exists(link_); ++i) std::this_thread::sleep_for(10ms);
-    at_.emplace(link_);
-    at_->expect("\r\nready\r\n", 5000ms);
+    module_.emplace(dir_.path(), std::vector<std::string>{"--flash", (dir_ / "flash.bin").string(), "--world",
+                                                          (dir_ / "world.toml").string()});
+    at_ = &module_->at();
     at_->send("ATE0\r\n");
     at_->expect("ATE0\r\n\r\nOK\r\n");
   }
   void TearDown() override {
-    at_.reset();
-    if (run_) EXPECT_TRUE(run_->stop());
+    if (module_) EXPECT_TRUE(module_->stop());
     if (dns_fd_ >= 0) ::shutdown(dns_fd_, SHUT_RDWR), ::close(dns_fd_);
     if (dns_.joinable()) dns_.join();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
   void join() {
     at_->send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
@@ -104,10 +93,10 @@ class NamesAndTime : public ::testing::Test {
   int dns_fd_ = -1, dns_port_ = 0;
   std::atomic<int> dns_answered_{0};
   std::thread dns_;
-  fs::path dir_, link_;
+  espat::e2e::TempDir dir_{"espat-time"};
   std::optional<Child> sntp_;
-  std::optional<EspatRun> run_;
-  std::optional<AtPort> at_;
+  std::optional<espat::e2e::PtyModule> module_;
+  AtPort* at_ = nullptr;
 };
 
 // 3.3.20-3.3.21, the guide's examples: UTC+8 as 8, then UTC+05:30 as 530.
