@@ -82,6 +82,8 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   tcp->excludes(stdio, script);
   run->add_flag("--baud-pacing", o.baud_pacing,
                 "Bytes enter and leave at the UART baud rate (default: as fast as possible)");
+  run->add_option("--links", o.links, "Link ids of AT+CIPSTART and the server (default: 5, as the firmware's build)")
+      ->check(CLI::Range(1, 16));
   run->add_option("--boot-ms", o.boot_ms, "Time from reset to \"ready\" (default: 300)")
       ->type_name("MS")
       ->check(CLI::Range(0, 60000));
@@ -170,7 +172,7 @@ int run(const RunOptions& o) {
     for (int k = 0; k < o.modules; ++k) {
       const std::string flash = o.flash_overlays ? module_overlay(o.flash, k) : module_flash(o.flash, k);
       modules.push_back(std::make_unique<module::Module>(
-          io, module::Options{.commands = &commands::command_table(), .flash_path = flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms,
+          io, module::Options{.commands = &commands::command_table(), .flash_path = flash, .baud_pacing = o.baud_pacing, .boot_ms = o.boot_ms, .links = o.links,
                               .world = &world, .index = k, .trace = trace.get(),
                               .flash_base = base ? base->region : nullptr, .flash_base_path = base ? base->path : ""}));
       ports.push_back(open_port(io, o, k, transport::PortOptions{o.baud_pacing, modules.back()->boot_line()}));

@@ -18,6 +18,7 @@ struct RunOptions {
   bool script = false;  // --script: stdin is a script of command lines (stdio port)
   bool baud_pacing = false;
   int boot_ms = 300;
+  int links = 5;
   std::string world;  // empty: the embedded default world
   int modules = 1;    // how many modules share the world
   std::optional<int> control;  // the control API's port (0: a free one); none: off

@@ -249,7 +249,7 @@ std::vector<at::Command> tcpip_data_commands() {
                .params = {at::Int{"report size", 100, 1 << 20}, at::Int{"transmit size", 100, 2920, true}}});
   r.push_back({.name = "+CIPSENDEX", .set = coro(cipsendex), .params = send});
   r.push_back({.name = "+CIPRECVTYPE", .query = plain(ciprecvtype_query), .set = plain(ciprecvtype_set),
-               .params = {at::Int{"link ID or mode", 0, 5}, at::Int{"mode", 0, 1, true}},
+               .params = {at::Int{"link ID or mode", 0, module::Net::kMaxLinks}, at::Int{"mode", 0, 1, true}},
                .aliases = {{"+CIPRECVMODE"}}});  // the guide's spelling and the firmware's legacy name
   r.push_back({.name = "+CIPRECVDATA", .set = plain(ciprecvdata),
                .params = at::Schema{at::Int{"len", 1, 0x7fffffff}}.with_link_id(at::LinkId::Prefix)});

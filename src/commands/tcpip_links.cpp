@@ -134,7 +134,8 @@ Result cipclose_set(Ctx& ctx, Call& c) {
   auto& n = net(ctx);
   if (!settings(ctx).mux) return Result::error();
   const int id = int(c.args.integer(0));
-  if (id == n.links()) {  // 5: every link
+  if (id > n.links()) return Result::invalid(0);
+  if (id == n.links()) {  // 5 with the default links: every link
     for (int i = 0; i < n.links(); ++i) n.close(i);
     return Result::ok();
   }
@@ -246,7 +247,7 @@ std::vector<at::Command> tcpip_link_commands() {
   r.push_back({.name = "+CIPSTART", .set = coro(cipstart), .params = start_schema().with_link_id(at::LinkId::Prefix)});
   r.push_back({.name = "+CIPSTARTEX", .set = coro(cipstartex), .params = start_schema()});
   r.push_back({.name = "+CIPCLOSE", .set = plain(cipclose_set), .exec = plain(cipclose_exec),
-               .params = {at::Int{"link ID", 0, 5}}});
+               .params = {at::Int{"link ID", 0, module::Net::kMaxLinks}}});
   r.push_back({.name = "+CIFSR", .exec = plain(cifsr)});
   r.push_back({.name = "+CIPMUX", .query = plain(cipmux_query), .set = plain(cipmux_set), .params = {at::Int{"mode", 0, 1}}});
   r.push_back({.name = "+CIPMODE", .query = plain(cipmode_query), .set = plain(cipmode_set), .params = {at::Int{"mode", 0, 1}}});

@@ -75,7 +75,7 @@ std::vector<at::Command> tcpip_server_commands() {
                     {"1", {at::Int{"port", 1, 65535, true, 333}, one_of("type", {"TCP", "TCPv6", "SSL", "SSLv6"}, true),
                            at::Int{"CA enable", 0, 1, true, 0}}}})});
   r.push_back({.name = "+CIPSERVERMAXCONN", .query = plain(cipservermaxconn_query), .set = plain(cipservermaxconn_set),
-               .params = {at::Int{"num", 1, 5}}});
+               .params = {at::Int{"num", 1, module::Net::kMaxLinks}}});
   r.push_back({.name = "+CIPSTO", .query = plain(cipsto_query), .set = plain(cipsto_set), .params = {at::Int{"time", 0, 7200}}});
   return r;
 }

@@ -103,7 +103,7 @@ struct Module::Impl final : Context {
     }
     wifi_ = std::make_unique<Wifi>(io, *this, *opts.world,
                                    WifiIdentity{base_mac_for(opts.flash_path), softap_subnet_for(opts.index)});
-    net_ = std::make_unique<Net>(io, *this);
+    net_ = std::make_unique<Net>(io, *this, opts.links);
     ota_ = std::make_unique<Ota>(io, *this);
     wifi_->on_address_lost = [this](sim::Ipv4 ip) { net_->address_lost(asio::ip::address_v4(ip.v)); };
     wifi_->on_address_gained = [this] { net_->address_gained(); };

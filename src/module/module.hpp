@@ -21,6 +21,7 @@ struct Options {
   std::string flash_path = "espat-flash.bin";
   bool baud_pacing = false;
   int boot_ms = 300;  // time from reset to "ready", as a real module takes about that long
+  int links = 5;      // link ids (AT_SOCKET_MAX_CONN_NUM of the firmware's build), at most 16
   sim::World* world = nullptr;  // shared by the modules of a process; null: a world of its own
   int index = 0;                // the module's number in the process (its softAP network)
   transport::Trace* trace = nullptr;  // --trace: every byte of the AT port

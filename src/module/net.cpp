@@ -29,7 +29,8 @@ constexpr auto kDnsTimeout = 2s;  // per server of AT+CIPDNS
 asio::ip::address_v4 to_asio(sim::Ipv4 a) { return asio::ip::address_v4(a.v); }
 }  // namespace
 
-Net::Net(asio::io_context& io, Context& ctx) : io_(io), ctx_(ctx), links_count_(5), pt_reconnect_(io), sntp_(io) {
+Net::Net(asio::io_context& io, Context& ctx, int links)
+    : io_(io), ctx_(ctx), links_count_(std::clamp(links, 1, kMaxLinks)), pt_reconnect_(io), sntp_(io) {
   s_ = defaults();
   links_.resize(std::size_t(links_count_));
 }

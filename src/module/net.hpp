@@ -88,7 +88,8 @@ enum class SendResult { Ok, Fail, LinkGone };
 
 class Net {
  public:
-  Net(asio::io_context& io, Context& ctx);
+  static constexpr int kMaxLinks = 16;  // lwIP's socket count bounds the firmware's link ids
+  Net(asio::io_context& io, Context& ctx, int links = 5);
   ~Net();
 
   NetSettings& settings() { return s_; }
