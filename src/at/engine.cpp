@@ -136,7 +136,12 @@ void Engine::frame(std::span<const std::uint8_t> bytes) {
       }
     }, true);
     bytes = bytes.subspan(used);
-    if (busy_ || mode_ != Mode::Command) {
+    if (mode_ != Mode::Command) {
+      // The command began data input or passthrough at once: the rest is its data.
+      if (!bytes.empty()) on_input(bytes);
+      return;
+    }
+    if (busy_) {
       // The rest arrived together with a command that is still running: it is taken as
       // the next input once that command is done.
       pending_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -241,6 +246,12 @@ void Engine::enter_passthrough(Passthrough p) {
   pt_pluses_ = 0;
   pt_last_input_ = std::chrono::steady_clock::now();
   mode_ = Mode::Passthrough;
+  // Bytes that came in the same chunk as the command line are the first data, not lost.
+  if (!pending_.empty()) {
+    std::string p = std::move(pending_);
+    pending_.clear();
+    passthrough_input({reinterpret_cast<const std::uint8_t*>(p.data()), p.size()});
+  }
 }
 
 void Engine::exit_passthrough() {
