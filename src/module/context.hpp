@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "at/engine.hpp"
 #include "flash/factory_params.hpp"
@@ -43,6 +44,8 @@ struct State {
   std::optional<std::pair<int, int>> wake_gpio;  // AT+SLEEPWKCFG=2,<gpio>,<level>
   std::map<std::uint32_t, std::uint32_t> registers;  // AT+SYSREG: what is written reads back
   TransLink translink;
+  std::string http_url;                  // AT+HTTPURLCFG (3.7.7): what a "" URL means
+  std::vector<std::string> http_headers;  // AT+HTTPCHEAD (3.7.8): "key: value" as typed
 };
 
 class Context : public at::Host {
