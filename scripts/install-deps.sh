@@ -8,7 +8,8 @@ packages=(cmake make g++ pkg-config
           clang libclang-rt-14-dev    # clang + its runtime: the libFuzzer targets
           curl jq                     # the README's control API examples, run by a test
           openssl                     # the TLS tests' certificates and peers (s_server, s_client)
-          socat)                      # bench/tcpip.py's baseline relay
+          socat                       # bench/tcpip.py's baseline relay
+          mtools dosfstools)          # the fatfs round trip of the unit tests (mdir, mcopy, mkfs.fat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

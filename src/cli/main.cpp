@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "cli/image.hpp"
+#include "cli/image_fs.hpp"
 #include "cli/image_gen.hpp"
 #include "cli/logging.hpp"
 #include "cli/run.hpp"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   espat::cli::add_log_options(*run, log);
   auto* image = espat::cli::add_image_command(app);
   espat::cli::add_image_gen_commands(*image);
+  espat::cli::add_image_fs_commands(*image);
   (void)image;  // the generators (image_gen.hpp) are added to it
 
   if (argc == 1) {
