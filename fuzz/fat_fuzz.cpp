@@ -3,7 +3,7 @@
 // (FsPartition, never formatting). The volume is FF-padded to whole 4 KiB sectors (at most
 // 1 MiB). Whatever mounts is listed and every file read; then a write that reports success must
 // read back, and a delete must make the file go. Besides memory errors (ASan/UBSan), it traps
-// on a listed file that does not read, a write that does not read back, a mount that refuses
+// on a listed file that is not found, a write that does not read back, a mount that refuses
 // the volume it just wrote.
 #include <algorithm>
 #include <cstddef>
@@ -23,8 +23,10 @@ void exercise(fat::Volume& v, Region& r, bool wl) {
   for (const auto& e : v.list()) {
     std::vector<std::uint8_t> out;
     if (e.directory || !fat::valid_name(e.name)) continue;
-    if (v.read(e.name, 0, 1u << 20, out) != fat::Error::None) __builtin_trap();
-    if (out.size() > e.size) __builtin_trap();
+    // A corrupt root may hold the same name twice (one a directory): the first one answers,
+    // but a listed name is always found.
+    const auto err = v.read(e.name, 0, 1u << 20, out);
+    if (err == fat::Error::NotFound || err == fat::Error::BadName) __builtin_trap();
   }
   const std::uint8_t data[] = {'f', 'u', 'z', 'z', 0, 0xFF, '\r', '\n'};
   const char* name = "Fuzz Written Name.txt";

@@ -23,7 +23,7 @@ std::unique_ptr<FsPartition> FsPartition::open(Region& part, bool format_blank, 
   p->wl_ = wl::WlRegion::open(part, &reason);
   if (!p->wl_) {
     if (!format_blank || !blank(part, part.size())) {
-      if (why) *why = reason;
+      if (why) *why = blank(part, part.size()) ? "blank partition (never mounted: no file system yet)" : reason;
       return nullptr;
     }
     p->wl_ = wl::WlRegion::format(part, random_id());
