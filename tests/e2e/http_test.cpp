@@ -41,7 +41,9 @@ struct HttpServer {
   std::vector<Seen> seen;
 
   HttpServer() {
-    http.set_logger([this](const httplib::Request& req, const httplib::Response&) {
+    // Recorded before the response is written (the logger runs after it, so a test that has
+    // its answer could look before the request was recorded).
+    http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response&) {
       Seen s{req.method, req.path, req.body, req.remote_addr, req.get_header_value("Content-Type"),
              req.get_header_value("User-Agent"), req.get_header_value("Content-Length"), {}};
       for (const auto& [k, v] : req.headers) s.headers[k] = v;
