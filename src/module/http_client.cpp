@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "at/engine.hpp"
+#include "module/client_stream.hpp"
 #include "module/context.hpp"
 #include "module/net.hpp"
 #include "net/tcp_stream.hpp"
@@ -252,54 +253,18 @@ namespace {
 // A connected stream to the URL's server from the module's own address, or nullptr.
 asio::awaitable<std::unique_ptr<net::Stream>> open(Context& ctx, const Url& u, std::chrono::milliseconds timeout,
                                                    async::StopToken stop, std::string& why) {
-  auto& n = ctx.net();
-  auto& io = ctx.engine().io();
-  if (!n.has_address()) {
-    why = "no address";
-    co_return nullptr;
+  ClientTarget t{"http", u.host, u.port, std::nullopt};
+  if (u.tls) {
+    // esp_http_client without a CA configured does not verify the server (3.7 has no TLS setting).
+    net::TlsClientOptions opts;
+    std::error_code ec;
+    asio::ip::make_address(u.host, ec);
+    if (ec) opts.sni = u.host;
+    t.tls = opts;
   }
-  std::error_code ec;
-  std::optional<asio::ip::address> ip;
-  if (auto literal = asio::ip::make_address(u.host, ec); !ec) ip = literal;
-  if (!ip) ip = co_await n.lookup(u.host, false, stop);
-  if (!ip) ip = co_await n.lookup(u.host, true, stop);
-  if (!ip) {
-    why = "cannot resolve " + u.host;
-    co_return nullptr;
-  }
-  asio::ip::tcp::socket sock(io);
-  try {
-    sock.open(ip->is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4());
-    if (auto local = n.source_for(*ip)) sock.bind({*local, 0});
-  } catch (const std::system_error& e) {
-    why = e.what();
-    co_return nullptr;
-  }
-  auto connect = [&]() -> asio::awaitable<bool> {
-    co_await sock.async_connect({*ip, std::uint16_t(u.port)}, asio::redirect_error(asio::use_awaitable, ec));
-    co_return true;
-  };
-  if (!co_await stop.race(io, connect(), timeout)) {
-    why = "connect timeout";
-    co_return nullptr;
-  }
-  if (ec) {
-    why = ec.message();
-    co_return nullptr;
-  }
-  if (!u.tls) co_return net::tcp_stream(std::move(sock));
-  // esp_http_client without a CA configured does not verify the server (3.7 has no TLS setting).
-  net::TlsClientOptions opts;
-  asio::ip::make_address(u.host, ec);
-  if (ec) opts.sni = u.host;
-  std::unique_ptr<net::Stream> s;
-  try {
-    s = co_await net::tls_connect(std::move(sock), opts, timeout);
-  } catch (const net::TlsError& e) {
-    why = e.what();
-  }
-  stop.throw_if_requested();
-  co_return s;
+  auto c = co_await open_client_stream(ctx, t, timeout, stop);
+  why = c.why;
+  co_return std::move(c.stream);
 }
 
 asio::awaitable<std::size_t> read_into(net::Stream& s, std::span<char> buf) { co_return co_await s.read_some(buf); }

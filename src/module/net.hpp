@@ -129,6 +129,11 @@ class Net {
   asio::awaitable<std::optional<asio::ip::address>> lookup(const std::string& host, bool v6, async::StopToken stop) {
     return resolve(host, v6, stop);
   }
+  // The faults a connection from `local` meets (the module's and its AP's), and whether a
+  // connect from it to "<ip>:<port>" is refused: for the clients that are not links (HTTP,
+  // MQTT, WebSocket; module/client_stream.cpp).
+  sim::NetFaults faults_from(const asio::ip::address& local) const { return faults_for(local); }
+  bool refuses_connect(const asio::ip::address& local, const std::string& to) const { return connect_refused(local, to); }
   // The DNS servers AT+CIPDNS? shows: the manual ones, else those DHCP gave, else the defaults.
   std::vector<std::string> dns_servers() const;
 
