@@ -56,10 +56,13 @@ asio::awaitable<Result> wsopen_set(Ctx& ctx, Call& c) {
   const int id = int(a.integer(0));
   const auto t = a.integer(3, kOpenTimeout.count());
   const auto timeout = t == 0 ? kOpenTimeout : std::chrono::milliseconds(t);
-  // "+WS_CONNECTED:<id>" comes from the link, before this OK (websocket_at_examples).
+  // "+WS_CONNECTED:<id>" comes from the link before this OK (websocket_at_examples), what the
+  // server sends after it.
   const auto r = co_await ws->open(id, a.text(1), a.text(2), a.text(4), timeout, c.stop);
   switch (r) {
-    case module::WsOpen::Ok: co_return Result::ok();
+    case module::WsOpen::Ok:
+      c.after_result([ws, id] { ws->start(id); });
+      co_return Result::ok();
     case module::WsOpen::BadUri: co_return Result::invalid(1);
     case module::WsOpen::InUse:
     case module::WsOpen::Failed: break;

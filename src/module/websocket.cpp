@@ -139,7 +139,11 @@ void end_session(WsSession& s) {
 }  // namespace
 
 WebSockets::WebSockets(asio::io_context& io, Context& ctx) : io_(io), ctx_(ctx) {}
-WebSockets::~WebSockets() { reset(); }
+WebSockets::~WebSockets() {
+  reset();
+  for (auto& w : started_)
+    if (auto s = w.lock()) s->conn.reset();
+}
 
 void WebSockets::reset() {
   for (auto& s : sessions_)
@@ -218,10 +222,17 @@ asio::awaitable<WsOpen> WebSockets::open(int id, std::string uri, std::string su
   s->cfg = config_.at(std::size_t(id));
   s->conn = std::move(conn);
   sessions_[std::size_t(id)] = s;
+  std::erase_if(started_, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
+  started_.push_back(s);
   ctx_.engine().report(fmt::format("+WS_CONNECTED:{}\r\n", id));
+  co_return WsOpen::Ok;
+}
+
+void WebSockets::start(int id) {
+  auto s = sessions_.at(std::size_t(id));
+  if (!s || s->reader.running()) return;
   s->reader.start([this, s](async::StopToken st) { return read_loop(*this, io_, ctx_, s, st); });
   s->pinger.start([this, s](async::StopToken st) { return ping_loop(io_, s, st); });
-  co_return WsOpen::Ok;
 }
 
 asio::awaitable<bool> WebSockets::send(int id, std::uint8_t opcode, std::string payload, std::chrono::milliseconds timeout,

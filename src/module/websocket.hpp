@@ -59,9 +59,12 @@ class WebSockets {
   std::vector<WsLinkInfo> links() const;                     // the open ones, by id
   bool is_open(int id) const;
 
-  // AT+WSOPEN: connects, handshakes, prints "+WS_CONNECTED:<id>" and starts reading.
+  // AT+WSOPEN: connects, handshakes and prints "+WS_CONNECTED:<id>". start() then begins
+  // reading and pinging; AT+WSOPEN calls it once its OK is out, so that what the server sends
+  // at once is printed after that OK.
   asio::awaitable<WsOpen> open(int id, std::string uri, std::string subprotocol, std::string auth,
                                std::chrono::milliseconds timeout, async::StopToken stop);
+  void start(int id);
   // AT+WSSEND: one frame; false when the link is not established or the write failed or timed out.
   asio::awaitable<bool> send(int id, std::uint8_t opcode, std::string payload, std::chrono::milliseconds timeout,
                              async::StopToken stop);
@@ -78,6 +81,9 @@ class WebSockets {
   std::array<WsLinkConfig, kLinks> config_{};
   std::vector<std::string> headers_;
   std::array<std::shared_ptr<WsSession>, kLinks> sessions_{};
+  // Every session whose reader or pinger may still be suspended: their connections (streams
+  // that report to this module) are destroyed with the module, not with the io_context.
+  std::vector<std::weak_ptr<WsSession>> started_;
 };
 
 }  // namespace espat::module
