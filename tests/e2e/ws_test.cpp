@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "../test_pki.hpp"
-#include "at_port.hpp"
+#include "module_fixture.hpp"
 
 namespace {
 using namespace std::chrono_literals;
@@ -82,8 +82,9 @@ bool have_websockets() {
   return std::system((std::string(kPython) + " -c 'import websockets' >/dev/null 2>&1").c_str()) == 0;
 }
 
-class Ws : public ::testing::Test {
+class Ws : public espat::e2e::ModuleTest {
  protected:
+  Ws() : ModuleTest("espat-ws") {}
   void SetUp() override {
     if (!have_websockets()) GTEST_SKIP() << kPython << " has no websockets module (Debian: apt-get install python3-websockets)";
     std::string log;
@@ -97,17 +98,7 @@ class Ws : public ::testing::Test {
     ASSERT_TRUE(server_->wait_output(argv.size() > 2 ? "TLSPORT " : "PORT ")) << server_->output();
     port_ = port_of("PORT ");
     if (argv.size() > 2) tls_port_ = port_of("TLSPORT ");
-    module_.emplace(dir_.path(), std::vector<std::string>{"--flash", (dir_ / "flash.bin").string()});
-    at_ = &module_->at();
-    at_->send("ATE0\r\n");
-    at_->expect("ATE0\r\n\r\nOK\r\n");
-    at_->send("AT+SYSLOG=1\r\n");
-    at_->expect("\r\nOK\r\n");
-  }
-  void TearDown() override {
-    if (module_) {
-      EXPECT_TRUE(module_->stop());
-    }
+    start_module();
   }
   int port_of(const std::string& key) {
     std::smatch m;
@@ -115,10 +106,6 @@ class Ws : public ::testing::Test {
     const std::regex re("(^|\n)" + key + "([0-9]+)");
     if (!std::regex_search(out, m, re)) throw espat::e2e::Failure("no " + key + " in " + out);
     return std::stoi(m[2]);
-  }
-  void join() {
-    at_->send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
-    at_->expect("WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n", 5000ms);
   }
   std::string uri(const std::string& path, bool tls = false) const {
     return (tls ? "wss://127.0.0.1:" + std::to_string(tls_port_) : "ws://127.0.0.1:" + std::to_string(port_)) + path;
@@ -140,11 +127,8 @@ class Ws : public ::testing::Test {
     EXPECT_TRUE(got == ok + echo || got == echo + ok) << got;
   }
 
-  espat::e2e::TempDir dir_{"espat-ws"};
   std::optional<espat::test::Child> server_;
   int port_ = 0, tls_port_ = 0;
-  std::optional<espat::e2e::PtyModule> module_;
-  AtPort* at_ = nullptr;
 };
 
 // 3.9.4/3.9.5 and websocket_at_examples: open, send, the echo as +WS_DATA.
