@@ -131,6 +131,25 @@ asio::awaitable<void> ping_loop(asio::io_context& io, std::shared_ptr<WsSession>
   }
 }
 
+// ws:// and wss:// URIs have the form of http:// and https:// ones (RFC 6455 3).
+std::optional<Url> ws_url(const std::string& uri) {
+  if (uri.starts_with("ws://")) return parse_url("http" + uri.substr(2));
+  if (uri.starts_with("wss://")) return parse_url("https" + uri.substr(3));
+  return std::nullopt;
+}
+
+// The WebSocket handshake on a connected stream; null (and why) when it fails.
+asio::awaitable<std::unique_ptr<net::WsConnection>> handshake(std::unique_ptr<net::Stream> s, net::WsOptions o,
+                                                              std::string& why) {
+  std::unique_ptr<net::WsConnection> conn;
+  try {
+    conn = co_await net::WsConnection::open(std::move(s), std::move(o));
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  co_return conn;
+}
+
 void end_session(WsSession& s) {
   s.reader.stop();
   s.pinger.stop();
@@ -174,11 +193,8 @@ void WebSockets::lost(const std::shared_ptr<WsSession>& s) {
 
 asio::awaitable<WsOpen> WebSockets::open(int id, std::string uri, std::string subprotocol, std::string auth,
                                          std::chrono::milliseconds timeout, async::StopToken stop) {
+  const std::optional<Url> u = ws_url(uri);
   if (sessions_.at(std::size_t(id))) co_return WsOpen::InUse;
-  // ws:// and wss:// URIs have the form of http:// and https:// ones (RFC 6455 3).
-  std::optional<Url> u;
-  if (uri.starts_with("ws://")) u = parse_url("http" + uri.substr(2));
-  else if (uri.starts_with("wss://")) u = parse_url("https" + uri.substr(3));
   if (!u) co_return WsOpen::BadUri;
   const auto deadline = Clock::now() + timeout;
   ClientTarget t{"ws", u->host, u->port, std::nullopt};
@@ -206,16 +222,19 @@ asio::awaitable<WsOpen> WebSockets::open(int id, std::string uri, std::string su
   if (!auth.empty()) o.headers.push_back("Authorization: " + auth);
   o.timeout = std::max(std::chrono::milliseconds(1),
                        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-  std::unique_ptr<net::WsConnection> conn;
-  try {
-    conn = co_await net::WsConnection::open(std::move(c.stream), std::move(o));
-  } catch (const std::exception& e) {
-    stop.throw_if_requested();
-    spdlog::info("m{}: AT+WSOPEN {}: {}", ctx_.index(), uri, e.what());
+  std::string why;
+  auto conn = co_await handshake(std::move(c.stream), std::move(o), why);
+  stop.throw_if_requested();
+  if (!conn) {
+    spdlog::info("m{}: AT+WSOPEN {}: {}", ctx_.index(), uri, why);
     co_return WsOpen::Failed;
   }
-  stop.throw_if_requested();
   if (sessions_.at(std::size_t(id))) co_return WsOpen::InUse;
+  adopt(id, std::move(uri), std::move(conn));
+  co_return WsOpen::Ok;
+}
+
+void WebSockets::adopt(int id, std::string uri, std::unique_ptr<net::WsConnection> conn) {
   auto s = std::make_shared<WsSession>(io_);
   s->id = id;
   s->uri = std::move(uri);
@@ -225,7 +244,6 @@ asio::awaitable<WsOpen> WebSockets::open(int id, std::string uri, std::string su
   std::erase_if(started_, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
   started_.push_back(s);
   ctx_.engine().report(fmt::format("+WS_CONNECTED:{}\r\n", id));
-  co_return WsOpen::Ok;
 }
 
 void WebSockets::start(int id) {

@@ -18,6 +18,10 @@
 
 #include "async/activity.hpp"
 
+namespace espat::net {
+class WsConnection;
+}
+
 namespace espat::module {
 
 class Context;
@@ -76,6 +80,9 @@ class WebSockets {
   void lost(const std::shared_ptr<WsSession>& s);
 
  private:
+  // The handshake is done: the link is established and "+WS_CONNECTED:<id>" printed.
+  void adopt(int id, std::string uri, std::unique_ptr<net::WsConnection> conn);
+
   asio::io_context& io_;
   Context& ctx_;
   std::array<WsLinkConfig, kLinks> config_{};
