@@ -26,7 +26,7 @@ constexpr const char* kPython = "/usr/bin/python3";
 // request carried; /big sends 3000 bytes; /fragments sends "ab" + "cd" as one fragmented
 // message. It logs "PORT <n>" (and "TLSPORT <n>" with a certificate) and what it saw.
 constexpr const char* kServer = R"PY(
-import asyncio, ssl, sys
+import asyncio, base64, hashlib, re, ssl, sys
 import websockets
 
 def log(*a):
@@ -65,9 +65,31 @@ async def handler(ws, path=None):
     finally:
         log("CLOSED", path, ws.close_code)
 
+# A server that handshakes and then only logs the frames it reads: it never answers a ping.
+async def silent(reader, writer):
+    head = await reader.readuntil(b"\r\n\r\n")
+    key = re.search(rb"Sec-WebSocket-Key: (\S+)", head).group(1)
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+    try:
+        while True:
+            h = await reader.readexactly(2)
+            n = h[1] & 0x7f
+            if n == 126: n = int.from_bytes(await reader.readexactly(2), "big")
+            elif n == 127: n = int.from_bytes(await reader.readexactly(8), "big")
+            masked = h[1] & 0x80
+            if masked: await reader.readexactly(4)
+            await reader.readexactly(n)
+            log("SILENT-FRAME", h[0] & 0x0f, "masked" if masked else "unmasked")
+    except Exception:
+        log("SILENT-CLOSED")
+
 async def main():
     plain = await websockets.serve(handler, "127.0.0.1", 0, subprotocols=["chat"], ping_interval=None)
     log("PORT", plain.sockets[0].getsockname()[1])
+    quiet = await asyncio.start_server(silent, "127.0.0.1", 0)
+    log("SILENTPORT", quiet.sockets[0].getsockname()[1])
     if len(sys.argv) > 2:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(sys.argv[1], sys.argv[2])
@@ -97,6 +119,7 @@ class Ws : public espat::e2e::ModuleTest {
     server_.emplace(argv, dir_ / "server.log");
     ASSERT_TRUE(server_->wait_output(argv.size() > 2 ? "TLSPORT " : "PORT ")) << server_->output();
     port_ = port_of("PORT ");
+    silent_port_ = port_of("SILENTPORT ");
     if (argv.size() > 2) tls_port_ = port_of("TLSPORT ");
     start_module();
   }
@@ -128,7 +151,7 @@ class Ws : public espat::e2e::ModuleTest {
   }
 
   std::optional<espat::test::Child> server_;
-  int port_ = 0, tls_port_ = 0;
+  int port_ = 0, tls_port_ = 0, silent_port_ = 0;
 };
 
 // 3.9.4/3.9.5 and websocket_at_examples: open, send, the echo as +WS_DATA.
@@ -229,6 +252,30 @@ TEST_F(Ws, ServerGoesAway) {
   at_->expect("\r\nOK\r\n");
   at_->send("AT+WSSEND=0,1\r\n");
   at_->expect("ERR CODE:0x010a0000\r\n\r\nERROR\r\n");
+}
+
+// 3.9.2: a ping after <ping_intv_sec> without traffic; no pong within <ping_timeout_sec>
+// ends the connection.
+TEST_F(Ws, PongTimeoutDisconnects) {
+  join();
+  at_->send("AT+WSCFG=0,1,2\r\n");
+  at_->expect("\r\nOK\r\n");
+  at_->send("AT+WSOPEN=0,\"ws://127.0.0.1:" + std::to_string(silent_port_) + "/\"\r\n");
+  at_->expect("+WS_CONNECTED:0\r\n\r\nOK\r\n", 5000ms);
+  at_->expect("+WS_DISCONNECTED:0\r\n", 8000ms);
+  EXPECT_TRUE(server_->wait_output("SILENT-FRAME 9 masked")) << server_->output();
+  EXPECT_TRUE(server_->wait_output("SILENT-CLOSED")) << server_->output();
+}
+
+// The host closes with AT+WSSEND's opcode 8: the server answers and ends the connection.
+TEST_F(Ws, CloseFrameFromTheHost) {
+  join();
+  open(0, "/echo");
+  at_->send("AT+WSSEND=0,2,8\r\n");
+  at_->expect("\r\nOK\r\n\r\n>");
+  at_->send(std::string("\x03\xe8", 2));
+  at_->expect("\r\nSEND OK\r\n+WS_DISCONNECTED:0\r\n", 5000ms);
+  EXPECT_TRUE(server_->wait_output("CLOSED /echo 1000")) << server_->output();
 }
 
 // wss:// over TLS (the server is not verified, as 3.9 has no certificate setting here).
