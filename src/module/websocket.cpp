@@ -61,9 +61,10 @@ asio::awaitable<void> print_data(asio::io_context& io, Context& ctx, int id, std
     e.write_unfiltered("\r\n");
   }
   if (ctx.output_backlog() <= kOutputHighWater) co_return;
-  asio::steady_timer drained(io, Clock::time_point::max());
-  ctx.on_output_drained([&drained] { drained.cancel(); });
-  co_await wait_timer(drained);
+  // Shared with the callback: the module may drop this reader before the port drains.
+  auto drained = std::make_shared<asio::steady_timer>(io, Clock::time_point::max());
+  ctx.on_output_drained([drained] { drained->cancel(); });
+  co_await wait_timer(*drained);
 }
 
 asio::awaitable<void> read_loop(WebSockets& self, asio::io_context& io, Context& ctx, std::shared_ptr<WsSession> s,
