@@ -3,8 +3,6 @@
 // password listeners; the exact bytes of every report, the 3.6.15 error codes with
 // AT+SYSLOG=1, a broker that goes away and comes back, a last will, and a payload with every
 // byte value.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -26,26 +24,14 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using espat::e2e::AtPort;
 using espat::e2e::PtyModule;
+using espat::e2e::unused_port;
 using espat::test::Child;
-
-// A loopback port nobody listens on now (mosquitto needs its ports in the configuration).
-int free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
 
 bool have_mosquitto() { return std::system("command -v mosquitto >/dev/null 2>&1") == 0; }
 
 // mosquitto with one listener of each kind the schemes of AT+MQTTUSERCFG need.
 struct Broker {
-  int plain = free_port(), tls = free_port(), mutual = free_port(), auth = free_port();
+  int plain = unused_port(), tls = unused_port(), mutual = unused_port(), auth = unused_port();
   fs::path dir;
   std::optional<Child> child;
 
@@ -284,7 +270,7 @@ TEST_F(Mqtt, ErrorCodes) {
   error(at, R"(AT+MQTTCONN=0,"127.0.0.1",0,0)", "603e");
   error(at, R"(AT+MQTTCONN=0,"127.0.0.1",1883,2)", "6040");
   // Nobody listens there: the broker is unreachable.
-  at.send(fmt::format("AT+MQTTCONN=0,\"127.0.0.1\",{},0\r\n", free_port()));
+  at.send(fmt::format("AT+MQTTCONN=0,\"127.0.0.1\",{},0\r\n", unused_port()));
   at.expect("+MQTTDISCONNECTED:0\r\nERR CODE:0x010a6051\r\n\r\nERROR\r\n", 10000ms);
   connect(at, 1, broker->plain, "", 0);
   error(at, fmt::format("AT+MQTTCONN=0,\"127.0.0.1\",{},0", broker->plain), "6004");
