@@ -3,9 +3,6 @@
 // the firmware prints them, the image landing in the other app slot, otadata switched, the
 // restart into the new version (AT+GMR reads its app descriptor), AT+SYSROLLBACK back, and
 // the failures that must leave otadata alone.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
