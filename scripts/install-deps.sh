@@ -9,7 +9,8 @@ packages=(cmake make g++ pkg-config
           curl jq                     # the README's control API examples, run by a test
           openssl                     # the TLS tests' certificates and peers (s_server, s_client)
           socat                       # bench/tcpip.py's baseline relay
-          mtools dosfstools)          # the fatfs round trip of the unit tests (mdir, mcopy, mkfs.fat)
+          mtools dosfstools           # the fatfs round trip of the unit tests (mdir, mcopy, mkfs.fat)
+          mosquitto mosquitto-clients)  # the MQTT tests' broker; bench/mqtt_http.py's baseline (mosquitto_pub)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
