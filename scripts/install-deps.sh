@@ -10,7 +10,8 @@ packages=(cmake make g++ pkg-config
           openssl                     # the TLS tests' certificates and peers (s_server, s_client)
           socat                       # bench/tcpip.py's baseline relay
           python3-websockets          # the WebSocket tests' server (run by /usr/bin/python3)
-          mtools dosfstools)          # the fatfs round trip of the unit tests (mdir, mcopy, mkfs.fat)
+          mtools dosfstools           # the fatfs round trip of the unit tests (mdir, mcopy, mkfs.fat)
+          mosquitto mosquitto-clients)  # the MQTT tests' broker; bench/mqtt_http.py's baseline (mosquitto_pub)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

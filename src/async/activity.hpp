@@ -48,19 +48,39 @@ class StopToken {
 
   // Runs `op` against a deadline: its result, or nullopt when `d` passed first (op is then
   // cancelled). Throws Stopped as sleep() does.
+  // An exception `op` throws (a reset connection) comes out at once: Asio's `||` waits for one
+  // branch to *succeed*, so op's failure is carried out of it as a value.
   template <class T>
   asio::awaitable<std::optional<T>> race(asio::io_context& io, asio::awaitable<T> op,
                                          std::chrono::steady_clock::duration d) const {
     using namespace asio::experimental::awaitable_operators;
     throw_if_requested();
     auto wait = sleep(io, d);
-    auto r = co_await (std::move(op) || std::move(wait));
+    auto r = co_await (caught(std::move(op)) || std::move(wait));
     throw_if_requested();
-    if (r.index() == 0) co_return std::get<0>(std::move(r));
-    co_return std::nullopt;
+    if (r.index() != 0) co_return std::nullopt;
+    auto& outcome = std::get<0>(r);
+    if (outcome.error) std::rethrow_exception(outcome.error);
+    co_return std::move(outcome.value);
   }
 
  private:
+  // Not a std::variant: Asio's `||` would flatten it into its own.
+  template <class T>
+  struct Caught {
+    std::optional<T> value;
+    std::exception_ptr error;
+  };
+  template <class T>
+  static asio::awaitable<Caught<T>> caught(asio::awaitable<T> op) {
+    Caught<T> c;
+    try {
+      c.value.emplace(co_await std::move(op));
+    } catch (...) {
+      c.error = std::current_exception();
+    }
+    co_return c;
+  }
   std::shared_ptr<State> s_;
 };
 

@@ -3,6 +3,7 @@
 #include "commands/basic.hpp"
 #include "commands/catalog.hpp"
 #include "commands/http.hpp"
+#include "commands/mqtt.hpp"
 #include "commands/fs.hpp"
 #include "commands/tcpip.hpp"
 #include "commands/wifi.hpp"
@@ -28,7 +29,7 @@ void join_catalog(at::Family& f) {
 
 at::Registry build() {
   at::Registry r;
-  for (auto* family : {basic_family, wifi_family, tcpip_family, http_family, fs_family, ws_family}) {
+  for (auto* family : {basic_family, wifi_family, tcpip_family, mqtt_family, http_family, fs_family, ws_family}) {
     at::Family f = family();
     join_catalog(f);
     r.add(std::move(f));

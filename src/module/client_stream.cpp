@@ -37,7 +37,8 @@ class FaultedStream final : public net::Stream {
  public:
   FaultedStream(Context& ctx, std::unique_ptr<net::Stream> inner, asio::ip::address local, std::string name)
       : ctx_(ctx), inner_(std::move(inner)), local_(local), name_(std::move(name)) {}
-  ~FaultedStream() override { event("closed"); }
+  // No trace from the destructor: a coroutine frame holding the stream may be destroyed after
+  // its module.
 
   asio::awaitable<std::size_t> read_some(std::span<char> buf) override {
     const std::size_t n = co_await inner_->read_some(buf);
@@ -65,7 +66,11 @@ class FaultedStream final : public net::Stream {
     }
     event(fmt::format("sent {}", data.size()));
   }
-  void close() override { inner_->close(); }
+  void close() override {
+    if (!closed_) event("closed");
+    closed_ = true;
+    inner_->close();
+  }
   asio::ip::tcp::socket& socket() override { return inner_->socket(); }
 
  private:
@@ -78,6 +83,7 @@ class FaultedStream final : public net::Stream {
   asio::ip::address local_;
   std::string name_;
   Clock::time_point tx_free_{}, rx_free_{};
+  bool closed_ = false;
 };
 
 asio::awaitable<bool> connect(asio::ip::tcp::socket& sock, asio::ip::tcp::endpoint to, std::error_code& ec) {

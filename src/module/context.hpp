@@ -22,6 +22,7 @@ namespace espat::module {
 class Wifi;
 class Net;
 class Ota;
+class Mqtt;
 class WebSockets;
 
 // AT+SAVETRANSLINK (spec 3.1.9), stored at once, acted on at boot by the TCP/IP work.
@@ -62,6 +63,7 @@ class Context : public at::Host {
   virtual sim::World& world() = 0;  // the radio world the module shares with others
   virtual int index() const { return 0; }  // the module's number in the process (m0, m1...)
   virtual Net& net() = 0;           // the module's links and server (spec 3.3)
+  virtual Mqtt& mqtt() = 0;         // the MQTT client (spec 3.6)
   virtual Ota* ota() { return nullptr; }  // AT+CIUPDATE's state and downloads; null: none (test doubles)
   virtual WebSockets* websockets() { return nullptr; }  // spec 3.9's links; null: none (test doubles)
   // Calls f once everything written to the AT port so far has left it (at once without a port).

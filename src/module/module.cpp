@@ -12,6 +12,7 @@
 #include "flash/nvs.hpp"
 #include "module/context.hpp"
 #include "module/net.hpp"
+#include "module/mqtt.hpp"
 #include "module/ota.hpp"
 #include "module/rf_power.hpp"
 #include "module/net_settings.hpp"
@@ -107,7 +108,11 @@ struct Module::Impl final : Context {
     net_ = std::make_unique<Net>(io, *this, opts.links);
     ota_ = std::make_unique<Ota>(io, *this);
     ws_ = std::make_unique<WebSockets>(io, *this);
-    wifi_->on_address_lost = [this](sim::Ipv4 ip) { net_->address_lost(asio::ip::address_v4(ip.v)); };
+    mqtt_ = std::make_unique<Mqtt>(io, *this);
+    wifi_->on_address_lost = [this](sim::Ipv4 ip) {
+      net_->address_lost(asio::ip::address_v4(ip.v));
+      mqtt_->address_lost();
+    };
     wifi_->on_address_gained = [this] { net_->address_gained(); };
     opts.world->watch_faults(this, [this] { net_->faults_changed(); });
   }
@@ -126,6 +131,7 @@ struct Module::Impl final : Context {
   void boot() {
     boot_timer.cancel();
     ota_->reset();
+    mqtt_->reset();
     ws_->reset();
     net_->stop();
     wifi_->stop();
@@ -193,6 +199,7 @@ struct Module::Impl final : Context {
   int index() const override { return opts.index; }
   Net& net() override { return *net_; }
   Ota* ota() override { return ota_.get(); }
+  Mqtt& mqtt() override { return *mqtt_; }
   WebSockets* websockets() override { return ws_.get(); }
   bool multiple_links() const override { return net_->settings().mux; }
   int links() const override { return net_->links(); }
@@ -226,6 +233,7 @@ struct Module::Impl final : Context {
   }
   void deep_sleep(std::chrono::milliseconds ms) override {
     after_output([this, ms] {
+      mqtt_->reset();
       ws_->reset();
       net_->stop();
       wifi_->stop();
@@ -263,6 +271,7 @@ struct Module::Impl final : Context {
   at::Engine engine_;
   std::unique_ptr<Wifi> wifi_;  // after the engine: its last reports (a softAP closing) still reach it
   std::unique_ptr<Net> net_;    // after Wi-Fi: links go before the addresses they use
+  std::unique_ptr<Mqtt> mqtt_;  // its connections are the module's own: before Net and Wi-Fi go
   std::unique_ptr<WebSockets> ws_;  // after Net: its connections close before the addresses go
   std::unique_ptr<Ota> ota_;    // last: its downloads are cancelled before the rest goes
   transport::Port* port = nullptr;
@@ -307,6 +316,7 @@ void Module::power_cycle() {
 void Module::shutdown() {
   impl_->boot_timer.cancel();
   impl_->ota_->reset();
+  impl_->mqtt_->reset();
   impl_->ws_->reset();
   impl_->net_->stop();
   impl_->wifi_->stop();

@@ -102,4 +102,8 @@ class PtyModule {
   bool stopped_ = false;
 };
 
+// A loopback TCP port nothing listens on now: bound once to learn a free one, then closed (for a
+// peer that needs its port written down before it starts, or a connect that must fail).
+int unused_port();
+
 }  // namespace espat::e2e

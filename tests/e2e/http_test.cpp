@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "../test_pki.hpp"
 #include "module_fixture.hpp"
 
 namespace {
@@ -310,6 +311,38 @@ TEST_F(Http, UrlCfgAndHead) {
   at_->expect("\r\nOK\r\n");
   at_->send("AT+HTTPURLCFG=7\r\n");
   at_->expect("ERR CODE:0x01070000\r\n\r\nERROR\r\n");
+}
+
+// https (3.7.2 <transport_type> 2, or an https:// URL): TLS to an HTTPS server with the test
+// PKI's certificate, which esp_http_client without a CA does not verify.
+TEST_F(Http, Https) {
+  std::string log;
+  ASSERT_TRUE(espat::test::make_test_pki(dir_.path(), log)) << log;
+  const std::string cert = (dir_ / "server.pem").string(), key = (dir_ / "server.key").string();
+  httplib::SSLServer tls(cert.c_str(), key.c_str());
+  std::mutex m;
+  std::string host;
+  tls.Get("/secure", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lk(m);
+    host = req.get_header_value("Host");
+    res.set_content("over tls", "text/plain");
+  });
+  const int port = tls.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { tls.listen_after_bind(); });
+  join();
+  at_->send("AT+HTTPCLIENT=2,0,\"https://127.0.0.1:" + std::to_string(port) + "/secure\",,,1\r\n");
+  at_->expect("+HTTPCLIENT:8,over tls\r\n\r\nOK\r\n", 5000ms);
+  at_->send("AT+HTTPCLIENT=2,0,\"\",\"127.0.0.1:" + std::to_string(port) + "\",\"/secure\",2\r\n");
+  at_->expect("+HTTPCLIENT:8,over tls\r\n\r\nOK\r\n", 5000ms);
+  at_->send("AT+HTTPCGET=\"https://127.0.0.1:" + std::to_string(port) + "/secure\"\r\n");
+  at_->expect("+HTTPCGET:8,over tls\r\n\r\nOK\r\n", 5000ms);
+  // Plain HTTP to the TLS port: no response, the connection error.
+  at_->send("AT+HTTPCLIENT=2,0,\"http://127.0.0.1:" + std::to_string(port) + "/secure\",,,1\r\n");
+  at_->expect("ERR CODE:0x010a7000\r\n\r\nERROR\r\n", 8000ms);
+  tls.stop();
+  t.join();
+  std::lock_guard lk(m);
+  EXPECT_EQ(host, "127.0.0.1:" + std::to_string(port));
 }
 
 }  // namespace

@@ -3,9 +3,6 @@
 // the firmware prints them, the image landing in the other app slot, otadata switched, the
 // restart into the new version (AT+GMR reads its app descriptor), AT+SYSROLLBACK back, and
 // the failures that must leave otadata alone.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -119,19 +116,6 @@ struct OtaServer {
     return peers;
   }
 };
-
-// A port nothing listens on: bound once to learn a free one, then closed.
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 class Ota : public ::testing::Test {
  protected:
@@ -292,7 +276,7 @@ TEST_F(Ota, FailuresLeaveOtadataAlone) {
   put_ota(R"({"timeout_s": 20})");
 
   // The server is down: found (a literal address), never connected.
-  put_ota(R"({"url": "http://127.0.0.1:)" + std::to_string(closed_port()) + R"(/ota"})");
+  put_ota(R"({"url": "http://127.0.0.1:)" + std::to_string(espat::e2e::unused_port()) + R"(/ota"})");
   at->send("AT+CIUPDATE\r\n");
   at->expect("+CIPUPDATE:1\r\n\r\nERROR\r\n", 5000ms);
   at->send("AT+CIPFWVER?\r\n");

@@ -14,6 +14,7 @@
 #include "commands/table.hpp"
 #include "module/context.hpp"
 #include "module/net.hpp"
+#include "module/mqtt.hpp"
 #include "module/wifi.hpp"
 
 namespace espat::fakes {
@@ -28,6 +29,7 @@ struct FakeModule : module::Context {
   std::map<std::string, flash::nvs::Value> saved;  // "namespace/key"
   std::unique_ptr<module::Wifi> wifi_;
   std::unique_ptr<module::Net> net_;
+  std::unique_ptr<module::Mqtt> mqtt_;
 
   // Station MAC 24:0a:c4:00:00:10, softAP network 127.64.0.0/24 (module 0). Started in station
   // mode with nothing saved: no auto-connect.
@@ -35,9 +37,11 @@ struct FakeModule : module::Context {
     wifi_ = std::make_unique<module::Wifi>(
         io, *this, world_, module::WifiIdentity{*sim::Mac::parse("24:0a:c4:00:00:10"), *sim::Subnet::parse("127.64.0.0/24")});
     net_ = std::make_unique<module::Net>(io, *this);
+    mqtt_ = std::make_unique<module::Mqtt>(io, *this);
     wifi_->start();
   }
   ~FakeModule() override {
+    mqtt_.reset();
     net_.reset();
     wifi_.reset();
   }
@@ -53,6 +57,7 @@ struct FakeModule : module::Context {
   module::Wifi& wifi() override { return *wifi_; }
   sim::World& world() override { return world_; }
   module::Net& net() override { return *net_; }
+  module::Mqtt& mqtt() override { return *mqtt_; }
   void on_output_drained(std::function<void()> f) override { f(); }
   std::size_t output_backlog() const override { return 0; }
   bool save(std::string_view ns, std::string_view key, const flash::nvs::Value& v, bool always) override {
