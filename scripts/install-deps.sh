@@ -9,6 +9,7 @@ packages=(cmake make g++ pkg-config
           curl jq                     # the README's control API examples, run by a test
           openssl                     # the TLS tests' certificates and peers (s_server, s_client)
           socat                       # bench/tcpip.py's baseline relay
+          python3-websockets          # the WebSocket tests' server (run by /usr/bin/python3)
           mtools dosfstools           # the fatfs round trip of the unit tests (mdir, mcopy, mkfs.fat)
           mosquitto mosquitto-clients)  # the MQTT tests' broker; bench/mqtt_http.py's baseline (mosquitto_pub)
 missing=()

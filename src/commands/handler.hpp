@@ -36,6 +36,13 @@ inline std::string line(const Call& c, std::string_view value) { return fmt::for
 // sets without saving, "+CWJAP_DEF" sets and saves; the guide's name follows AT+SYSSTORE.
 std::vector<at::Alias> cur_def(const std::string& name);
 
+// The request-header lists of AT+HTTPCHEAD (3.7.8) and AT+WSHEAD (3.9.3): the query's
+// "+<CMD>:<index>,\"<header>\"" lines; the set form's <len> 0 clears the list, another length
+// reads a header after '>' and adds it (ERROR when it is not "key: value"; a header with the
+// key of one already there replaces it).
+Result header_list_query(const std::vector<std::string>& headers, Call& c);
+asio::awaitable<Result> header_list_set(std::vector<std::string>& headers, Call& c);
+
 // Runs save() as the spelling the host typed asks: never (_CUR), always (_DEF), or as
 // AT+SYSSTORE says.
 bool persist(Ctx& ctx, const Call& c, const std::function<bool()>& save);

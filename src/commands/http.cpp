@@ -155,33 +155,8 @@ asio::awaitable<Result> httpurlcfg_set(Ctx& ctx, Call& c) {
 }
 
 // ---- AT+HTTPCHEAD (3.7.8) -------------------------------------------------------------------------
-Result httpchead_query(Ctx& ctx, Call& c) {
-  const auto& hs = ctx.state().http_headers;
-  std::string out;
-  for (std::size_t i = 0; i < hs.size(); ++i) out += line(c, fmt::format("{},\"{}\"", i, hs[i]));
-  if (!out.empty()) c.reply(out);
-  return Result::ok();
-}
-asio::awaitable<Result> httpchead_set(Ctx& ctx, Call& c) {
-  const auto n = std::size_t(c.args.integer(0));
-  auto& hs = ctx.state().http_headers;
-  if (n == 0) {
-    hs.clear();
-    co_return Result::ok();
-  }
-  std::string h = co_await c.read_data(n);
-  const auto colon = h.find(':');
-  if (colon == 0 || colon == std::string::npos) co_return Result::error();
-  // One header per key: a new value for a key replaces the old one.
-  const auto key = [](std::string_view s) {
-    std::string k(s.substr(0, s.find(':')));
-    for (auto& ch : k) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-    return k;
-  };
-  std::erase_if(hs, [&](const std::string& old) { return key(old) == key(h); });
-  hs.push_back(std::move(h));
-  co_return Result::ok();
-}
+Result httpchead_query(Ctx& ctx, Call& c) { return header_list_query(ctx.state().http_headers, c); }
+asio::awaitable<Result> httpchead_set(Ctx& ctx, Call& c) { co_return co_await header_list_set(ctx.state().http_headers, c); }
 
 std::vector<at::ParamSpec> with_extra(std::vector<at::ParamSpec> p) {
   for (int i = 0; i < kExtraParams; ++i) p.push_back(at::Str{"http_req_header", 2048, 0, true});

@@ -7,6 +7,7 @@
 #include "commands/fs.hpp"
 #include "commands/tcpip.hpp"
 #include "commands/wifi.hpp"
+#include "commands/ws.hpp"
 
 namespace espat::commands {
 
@@ -28,7 +29,7 @@ void join_catalog(at::Family& f) {
 
 at::Registry build() {
   at::Registry r;
-  for (auto* family : {basic_family, wifi_family, tcpip_family, mqtt_family, http_family, fs_family}) {
+  for (auto* family : {basic_family, wifi_family, tcpip_family, mqtt_family, http_family, fs_family, ws_family}) {
     at::Family f = family();
     join_catalog(f);
     r.add(std::move(f));

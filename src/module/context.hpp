@@ -23,6 +23,7 @@ class Wifi;
 class Net;
 class Ota;
 class Mqtt;
+class WebSockets;
 
 // AT+SAVETRANSLINK (spec 3.1.9), stored at once, acted on at boot by the TCP/IP work.
 struct TransLink {
@@ -64,6 +65,7 @@ class Context : public at::Host {
   virtual Net& net() = 0;           // the module's links and server (spec 3.3)
   virtual Mqtt& mqtt() = 0;         // the MQTT client (spec 3.6)
   virtual Ota* ota() { return nullptr; }  // AT+CIUPDATE's state and downloads; null: none (test doubles)
+  virtual WebSockets* websockets() { return nullptr; }  // spec 3.9's links; null: none (test doubles)
   // Calls f once everything written to the AT port so far has left it (at once without a port).
   virtual void on_output_drained(std::function<void()> f) = 0;
   virtual std::size_t output_backlog() const = 0;  // bytes written to the port, not yet out

@@ -18,6 +18,7 @@
 #include "module/net_settings.hpp"
 #include "module/settings.hpp"
 #include "module/wifi.hpp"
+#include "module/websocket.hpp"
 #include "module/wifi_settings.hpp"
 
 namespace espat::module {
@@ -106,6 +107,7 @@ struct Module::Impl final : Context {
                                    WifiIdentity{base_mac_for(opts.flash_path), softap_subnet_for(opts.index)});
     net_ = std::make_unique<Net>(io, *this, opts.links);
     ota_ = std::make_unique<Ota>(io, *this);
+    ws_ = std::make_unique<WebSockets>(io, *this);
     mqtt_ = std::make_unique<Mqtt>(io, *this);
     wifi_->on_address_lost = [this](sim::Ipv4 ip) {
       net_->address_lost(asio::ip::address_v4(ip.v));
@@ -130,6 +132,7 @@ struct Module::Impl final : Context {
     boot_timer.cancel();
     ota_->reset();
     mqtt_->reset();
+    ws_->reset();
     net_->stop();
     wifi_->stop();
     engine_.reset();
@@ -197,6 +200,7 @@ struct Module::Impl final : Context {
   Net& net() override { return *net_; }
   Ota* ota() override { return ota_.get(); }
   Mqtt& mqtt() override { return *mqtt_; }
+  WebSockets* websockets() override { return ws_.get(); }
   bool multiple_links() const override { return net_->settings().mux; }
   int links() const override { return net_->links(); }
   std::size_t output_backlog() const override { return port ? port->output_backlog() : 0; }
@@ -230,6 +234,7 @@ struct Module::Impl final : Context {
   void deep_sleep(std::chrono::milliseconds ms) override {
     after_output([this, ms] {
       mqtt_->reset();
+      ws_->reset();
       net_->stop();
       wifi_->stop();
       boot_timer.expires_after(ms);
@@ -267,6 +272,7 @@ struct Module::Impl final : Context {
   std::unique_ptr<Wifi> wifi_;  // after the engine: its last reports (a softAP closing) still reach it
   std::unique_ptr<Net> net_;    // after Wi-Fi: links go before the addresses they use
   std::unique_ptr<Mqtt> mqtt_;  // its connections are the module's own: before Net and Wi-Fi go
+  std::unique_ptr<WebSockets> ws_;  // after Net: its connections close before the addresses go
   std::unique_ptr<Ota> ota_;    // last: its downloads are cancelled before the rest goes
   transport::Port* port = nullptr;
   State st;
@@ -311,6 +317,7 @@ void Module::shutdown() {
   impl_->boot_timer.cancel();
   impl_->ota_->reset();
   impl_->mqtt_->reset();
+  impl_->ws_->reset();
   impl_->net_->stop();
   impl_->wifi_->stop();
   impl_->engine_.set_deaf(true);

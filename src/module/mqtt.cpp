@@ -18,6 +18,7 @@
 #include "module/context.hpp"
 #include "module/pki.hpp"
 #include "module/wifi.hpp"
+#include "net/websocket.hpp"
 
 namespace espat::module {
 
@@ -98,9 +99,19 @@ asio::awaitable<std::size_t> read_some(net::Stream& s, std::span<char> buf) { co
 // (MQTT 3.1.1 §6), <path> as the request target.
 asio::awaitable<std::unique_ptr<net::Stream>> websocket_upgrade(std::unique_ptr<net::Stream> s, const Mqtt::Target& t,
                                                                 const std::string& path, std::string& why) {
-  (void)s, (void)t, (void)path;  // WS-MERGE
-  why = "WebSocket not yet";
-  co_return nullptr;
+  net::WsOptions o;
+  const bool v6 = t.host.find(':') != std::string::npos;
+  o.host = fmt::format("{}{}{}:{}", v6 ? "[" : "", t.host, v6 ? "]" : "", t.port);  // as esp_transport_ws
+  o.path = path.empty() || path.front() != '/' ? "/" + path : path;
+  o.subprotocol = "mqtt";
+  o.timeout = Mqtt::kPacketTimeout;
+  std::unique_ptr<net::Stream> ws;
+  try {
+    ws = co_await net::websocket_stream(std::move(s), std::move(o));
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  co_return ws;
 }
 }  // namespace
 

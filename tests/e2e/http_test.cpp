@@ -16,7 +16,7 @@
 #include <httplib.h>
 
 #include "../test_pki.hpp"
-#include "at_port.hpp"
+#include "module_fixture.hpp"
 
 namespace {
 using namespace std::chrono_literals;
@@ -102,23 +102,10 @@ struct HttpServer {
   }
 };
 
-class Http : public ::testing::Test {
+class Http : public espat::e2e::ModuleTest {
  protected:
-  void SetUp() override {
-    module_.emplace(dir_.path(), std::vector<std::string>{"--flash", (dir_ / "flash.bin").string()});
-    at_ = &module_->at();
-    at_->send("ATE0\r\n");
-    at_->expect("ATE0\r\n\r\nOK\r\n");
-    at_->send("AT+SYSLOG=1\r\n");
-    at_->expect("\r\nOK\r\n");
-  }
-  void TearDown() override {
-    if (module_) EXPECT_TRUE(module_->stop());
-  }
-  void join() {
-    at_->send("AT+CWJAP=\"espat-ap\",\"espat-password\"\r\n");
-    at_->expect("WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n", 5000ms);
-  }
+  Http() : ModuleTest("espat-http") {}
+  void SetUp() override { start_module(); }
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server_.port) + path; }
   // Everything up to and including the final "\r\nOK\r\n" (no regex: std::regex recurses per
   // byte and would overflow the stack on 100 KB).
@@ -133,9 +120,6 @@ class Http : public ::testing::Test {
   }
 
   HttpServer server_;
-  espat::e2e::TempDir dir_{"espat-http"};
-  std::optional<espat::e2e::PtyModule> module_;
-  AtPort* at_ = nullptr;
 };
 
 // Reassembles "+<name>:<len>,<data>\r\n" lines, checking each length and the line size limit.

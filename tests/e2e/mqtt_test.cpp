@@ -319,4 +319,75 @@ TEST_F(Mqtt, LastWillWhenTheStationLeaves) {
   watcher.expect("+MQTTSUBRECV:0,\"wills/mortal\",4,gone\r\n", 5000ms);
 }
 
+// Schemes 6 and 7 of AT+MQTTUSERCFG: MQTT over WebSocket (subprotocol "mqtt", <path> as the
+// request target), plain and over TLS, through net::websocket_stream. mosquitto's own
+// WebSocket listener does not start here (its libwebsockets cannot bind), so a WebSocket server
+// of Debian's python3-websockets carries each connection's binary frames to the plain listener.
+constexpr const char* kWsBridge = R"PY(
+import asyncio, ssl, sys
+import websockets
+
+async def bridge(ws, path=None):
+    print("WS", ws.path, ws.subprotocol, flush=True)
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
+    async def up():
+        async for m in ws:
+            writer.write(m if isinstance(m, bytes) else m.encode())
+            await writer.drain()
+        writer.close()
+    async def down():
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            await ws.send(data)
+        await ws.close()
+    await asyncio.gather(up(), down(), return_exceptions=True)
+
+async def main():
+    plain = await websockets.serve(bridge, "127.0.0.1", 0, subprotocols=["mqtt"], ping_interval=None)
+    print("PORT", plain.sockets[0].getsockname()[1], flush=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+    tls = await websockets.serve(bridge, "127.0.0.1", 0, ssl=ctx, subprotocols=["mqtt"], ping_interval=None)
+    print("TLSPORT", tls.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Future()
+
+asyncio.run(main())
+)PY";
+
+TEST_F(Mqtt, OverWebSocketSchemes6And7) {
+  if (std::system("/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "/usr/bin/python3 has no websockets module (Debian: apt-get install python3-websockets)";
+  std::ofstream(dir / "ws_bridge.py") << kWsBridge;
+  Child bridge({"/usr/bin/python3", (dir / "ws_bridge.py").string(), std::to_string(broker->plain),
+                (dir / "server.pem").string(), (dir / "server.key").string()},
+               dir / "ws_bridge.log");
+  ASSERT_TRUE(bridge.wait_output("TLSPORT ")) << bridge.output();
+  const auto port_of = [&bridge](const std::string& key) {
+    const std::string out = bridge.output();
+    const auto at = out.find("\n" + key) != std::string::npos ? out.find("\n" + key) + 1 : out.find(key);
+    return std::stoi(out.substr(at + key.size()));
+  };
+  const int ws_port = port_of("PORT "), wss_port = port_of("TLSPORT ");
+  AtPort& at = *at_;
+  ok(at, R"(AT+MQTTUSERCFG=0,6,"espat-ws","","",0,0,"/mqtt")");
+  connect(at, 6, ws_port, "/mqtt");
+  EXPECT_TRUE(bridge.wait_output("WS /mqtt mqtt")) << bridge.output();
+  ok(at, R"(AT+MQTTSUB=0,"ws/t",1)");
+  broker->publish("ws/t", "from mosquitto_pub");
+  at.expect("+MQTTSUBRECV:0,\"ws/t\",18,from mosquitto_pub\r\n");
+  at.send("AT+MQTTPUB=0,\"ws/t\",\"echo\",1,0\r\n");
+  expect_both(at, "\r\nOK\r\n", "+MQTTSUBRECV:0,\"ws/t\",4,echo\r\n");
+  ok(at, "AT+MQTTCLEAN=0");
+
+  ok(at, R"(AT+MQTTUSERCFG=0,7,"espat-wss","","",0,0,"/tls")");
+  connect(at, 7, wss_port, "/tls");
+  EXPECT_TRUE(bridge.wait_output("WS /tls mqtt")) << bridge.output();
+  ok(at, R"(AT+MQTTSUB=0,"wss/t",0)");
+  at.send("AT+MQTTPUB=0,\"wss/t\",\"secure\",0,0\r\n");
+  expect_both(at, "\r\nOK\r\n", "+MQTTSUBRECV:0,\"wss/t\",6,secure\r\n");
+  ok(at, "AT+MQTTCLEAN=0");
+}
+
 }  // namespace
