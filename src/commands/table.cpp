@@ -27,9 +27,11 @@ void join_catalog(at::Family& f) {
   }
 }
 
+// In the firmware's order of registration, which AT+CMD? lists (reference §1.2: ... net 7,
+// ping 8, mqtt 9, http 10, ws 11, ..., fs 18).
 at::Registry build() {
   at::Registry r;
-  for (auto* family : {basic_family, wifi_family, tcpip_family, mqtt_family, http_family, fs_family, ws_family}) {
+  for (auto* family : {basic_family, wifi_family, tcpip_family, mqtt_family, http_family, ws_family, fs_family}) {
     at::Family f = family();
     join_catalog(f);
     r.add(std::move(f));

@@ -112,6 +112,7 @@ struct Module::Impl final : Context {
     wifi_->on_address_lost = [this](sim::Ipv4 ip) {
       net_->address_lost(asio::ip::address_v4(ip.v));
       mqtt_->address_lost();
+      ws_->address_lost();
     };
     wifi_->on_address_gained = [this] { net_->address_gained(); };
     opts.world->watch_faults(this, [this] { net_->faults_changed(); });

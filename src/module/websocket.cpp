@@ -184,6 +184,11 @@ std::vector<WsLinkInfo> WebSockets::links() const {
 
 bool WebSockets::is_open(int id) const { return sessions_.at(std::size_t(id)) != nullptr; }
 
+void WebSockets::address_lost() {
+  for (auto s : sessions_)  // a copy: lost() empties the slot
+    if (s) lost(s);
+}
+
 void WebSockets::lost(const std::shared_ptr<WsSession>& s) {
   auto& slot = sessions_.at(std::size_t(s->id));
   if (slot != s) return;

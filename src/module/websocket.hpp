@@ -76,6 +76,9 @@ class WebSockets {
   // and "+WS_CLOSED:<id>" printed. False when the link was not open.
   asio::awaitable<bool> close(int id, async::StopToken stop);
 
+  // The station lost its address: every established link breaks as on the firmware, with
+  // "+WS_DISCONNECTED:<id>".
+  void address_lost();
   // The reader's end of a session (websocket.cpp).
   void lost(const std::shared_ptr<WsSession>& s);
 

@@ -29,9 +29,10 @@ using espat::test::Child;
 
 bool have_mosquitto() { return std::system("command -v mosquitto >/dev/null 2>&1") == 0; }
 
-// mosquitto with one listener of each kind the schemes of AT+MQTTUSERCFG need.
+// mosquitto with one listener of each kind the schemes of AT+MQTTUSERCFG need: MQTT over TCP,
+// TLS, mutual TLS, a password check; WebSocket, WebSocket over TLS and over mutual TLS.
 struct Broker {
-  int plain = unused_port(), tls = unused_port(), mutual = unused_port(), auth = unused_port();
+  int plain = 0, tls = 0, mutual = 0, auth = 0, ws = 0, wss = 0, wss_mutual = 0;
   fs::path dir;
   std::optional<Child> child;
 
@@ -39,20 +40,40 @@ struct Broker {
     const auto p = [this](const char* f) { return (dir / f).string(); };
     std::ofstream(dir / "passwords") << "espat-user:espat-password-that-is-rather-long-" << std::string(80, 'p') << "\n";
     std::system(("mosquitto_passwd -U " + p("passwords") + " >/dev/null 2>&1").c_str());
+    // Ports free a moment ago may be taken by the time mosquitto binds them: then others.
+    for (int attempt = 1;; ++attempt) {
+      for (int* port : {&plain, &tls, &mutual, &auth, &ws, &wss, &wss_mutual}) *port = unused_port();
+      configure();
+      try {
+        start();
+        return;
+      } catch (const std::runtime_error&) {
+        if (attempt == 3) throw;
+      }
+    }
+  }
+  void configure() {
+    const auto p = [this](const char* f) { return (dir / f).string(); };
     std::ofstream(dir / "mosquitto.conf") << fmt::format(
         "user root\nper_listener_settings true\n"
         "listener {} 127.0.0.1\nallow_anonymous true\n"
         "listener {} 127.0.0.1\nallow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n"
         "listener {} 127.0.0.1\nallow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n"
-        "listener {} 127.0.0.1\nallow_anonymous false\npassword_file {}\n",
+        "listener {} 127.0.0.1\nallow_anonymous false\npassword_file {}\n"
+        // WebSocket listeners (mosquitto 2.0.11 opens them only beside a plain one, as here).
+        "listener {} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n"
+        "listener {} 127.0.0.1\nprotocol websockets\nallow_anonymous true\ncertfile {}\nkeyfile {}\n"
+        "listener {} 127.0.0.1\nprotocol websockets\nallow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n"
+        "require_certificate true\n",
         plain, tls, p("ca.pem"), p("server.pem"), p("server.key"), mutual, p("ca.pem"), p("server.pem"), p("server.key"),
-        auth, p("passwords"));
-    start();
+        auth, p("passwords"), ws, wss, p("server.pem"), p("server.key"), wss_mutual, p("ca.pem"), p("server.pem"),
+        p("server.key"));
   }
   void start() {
     child.reset();
     child.emplace(std::vector<std::string>{"mosquitto", "-v", "-c", (dir / "mosquitto.conf").string()}, dir / "mosquitto.log");
-    if (!child->wait_output(" running")) throw std::runtime_error("mosquitto did not start: " + child->output());
+    const bool up = child->wait_output(" running", 5s);
+    if (!up) throw std::runtime_error("mosquitto did not start: " + child->output());
   }
   void stop() { child.reset(); }
   // mosquitto_pub, a client other than espat, publishing once on the plain listener.
@@ -319,61 +340,13 @@ TEST_F(Mqtt, LastWillWhenTheStationLeaves) {
   watcher.expect("+MQTTSUBRECV:0,\"wills/mortal\",4,gone\r\n", 5000ms);
 }
 
-// Schemes 6 and 7 of AT+MQTTUSERCFG: MQTT over WebSocket (subprotocol "mqtt", <path> as the
-// request target), plain and over TLS, through net::websocket_stream. mosquitto's own
-// WebSocket listener does not start here (its libwebsockets cannot bind), so a WebSocket server
-// of Debian's python3-websockets carries each connection's binary frames to the plain listener.
-constexpr const char* kWsBridge = R"PY(
-import asyncio, ssl, sys
-import websockets
-
-async def bridge(ws, path=None):
-    print("WS", ws.path, ws.subprotocol, flush=True)
-    reader, writer = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
-    async def up():
-        async for m in ws:
-            writer.write(m if isinstance(m, bytes) else m.encode())
-            await writer.drain()
-        writer.close()
-    async def down():
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                break
-            await ws.send(data)
-        await ws.close()
-    await asyncio.gather(up(), down(), return_exceptions=True)
-
-async def main():
-    plain = await websockets.serve(bridge, "127.0.0.1", 0, subprotocols=["mqtt"], ping_interval=None)
-    print("PORT", plain.sockets[0].getsockname()[1], flush=True)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-    tls = await websockets.serve(bridge, "127.0.0.1", 0, ssl=ctx, subprotocols=["mqtt"], ping_interval=None)
-    print("TLSPORT", tls.sockets[0].getsockname()[1], flush=True)
-    await asyncio.Future()
-
-asyncio.run(main())
-)PY";
-
-TEST_F(Mqtt, OverWebSocketSchemes6And7) {
-  if (std::system("/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "/usr/bin/python3 has no websockets module (Debian: apt-get install python3-websockets)";
-  std::ofstream(dir / "ws_bridge.py") << kWsBridge;
-  Child bridge({"/usr/bin/python3", (dir / "ws_bridge.py").string(), std::to_string(broker->plain),
-                (dir / "server.pem").string(), (dir / "server.key").string()},
-               dir / "ws_bridge.log");
-  ASSERT_TRUE(bridge.wait_output("TLSPORT ")) << bridge.output();
-  const auto port_of = [&bridge](const std::string& key) {
-    const std::string out = bridge.output();
-    const auto at = out.find("\n" + key) != std::string::npos ? out.find("\n" + key) + 1 : out.find(key);
-    return std::stoi(out.substr(at + key.size()));
-  };
-  const int ws_port = port_of("PORT "), wss_port = port_of("TLSPORT ");
+// Schemes 6-10 of AT+MQTTUSERCFG: MQTT over WebSocket (subprotocol "mqtt", <path> as the
+// request target) to mosquitto's own WebSocket listeners, plain and over TLS, the server verified
+// (8, 10) and the client's certificate sent (9, 10).
+TEST_F(Mqtt, OverWebSocketSchemes6To10) {
   AtPort& at = *at_;
-  ok(at, R"(AT+MQTTUSERCFG=0,6,"espat-ws","","",0,0,"/mqtt")");
-  connect(at, 6, ws_port, "/mqtt");
-  EXPECT_TRUE(bridge.wait_output("WS /mqtt mqtt")) << bridge.output();
+  ok(at, R"(AT+MQTTUSERCFG=0,6,"espat-ws","","",0,0,"mqtt")");
+  connect(at, 6, broker->ws, "mqtt");
   ok(at, R"(AT+MQTTSUB=0,"ws/t",1)");
   broker->publish("ws/t", "from mosquitto_pub");
   at.expect("+MQTTSUBRECV:0,\"ws/t\",18,from mosquitto_pub\r\n");
@@ -381,13 +354,16 @@ TEST_F(Mqtt, OverWebSocketSchemes6And7) {
   expect_both(at, "\r\nOK\r\n", "+MQTTSUBRECV:0,\"ws/t\",4,echo\r\n");
   ok(at, "AT+MQTTCLEAN=0");
 
-  ok(at, R"(AT+MQTTUSERCFG=0,7,"espat-wss","","",0,0,"/tls")");
-  connect(at, 7, wss_port, "/tls");
-  EXPECT_TRUE(bridge.wait_output("WS /tls mqtt")) << bridge.output();
-  ok(at, R"(AT+MQTTSUB=0,"wss/t",0)");
-  at.send("AT+MQTTPUB=0,\"wss/t\",\"secure\",0,0\r\n");
-  expect_both(at, "\r\nOK\r\n", "+MQTTSUBRECV:0,\"wss/t\",6,secure\r\n");
-  ok(at, "AT+MQTTCLEAN=0");
+  for (auto [scheme, port] : {std::pair{7, broker->wss}, {8, broker->wss}, {9, broker->wss_mutual}, {10, broker->wss_mutual}}) {
+    ok(at, fmt::format(R"(AT+MQTTUSERCFG=0,{},"espat-wss","","",0,0,"mqtt")", scheme));
+    ok(at, R"(AT+MQTTSNI=0,"espat-test-server")");
+    connect(at, scheme, port, "mqtt");
+    ok(at, R"(AT+MQTTSUB=0,"wss/t",0)");
+    const std::string payload = fmt::format("scheme {}", scheme);
+    at.send(fmt::format("AT+MQTTPUB=0,\"wss/t\",\"{}\",0,0\r\n", payload));
+    expect_both(at, "\r\nOK\r\n", fmt::format("+MQTTSUBRECV:0,\"wss/t\",{},{}\r\n", payload.size(), payload));
+    ok(at, "AT+MQTTCLEAN=0");
+  }
 }
 
 }  // namespace
