@@ -124,7 +124,7 @@ class Broker:
                         # no cap on a subscriber's queue: a slow mosquitto_sub must not lose messages
                         "max_queued_messages 0\n"
                         + ("user root\n" if os.geteuid() == 0 else ""))
-            self.log = open(os.path.join(d, f"{name}.log"), "w+")
+            self.log = open(os.path.join(d, f"{name}.log"), "a+")
             self.p = subprocess.Popen(["mosquitto", "-c", conf], stdin=subprocess.DEVNULL,
                                       stdout=self.log, stderr=self.log)
             try:
@@ -262,7 +262,8 @@ class Espat:
     """One espat process, one module, its AT port on tcp 127.0.0.1:<free port>."""
 
     def __init__(self, espat, d, name):
-        self.err = open(os.path.join(d, name + ".err"), "w+")
+        # O_APPEND: the child shares this file's offset, which our seek(0) before a read moves
+        self.err = open(os.path.join(d, name + ".err"), "a+")
         flash = os.path.join(d, name + ".bin")
         self.p = subprocess.Popen([espat, "run", "--tcp", "127.0.0.1:0", "--flash", flash, "--boot-ms", "0"],
                                   stderr=self.err, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -449,14 +450,26 @@ class Fleet:
         for f in os.listdir(d):
             if f.endswith(".overlay"):
                 os.unlink(os.path.join(d, f))
-        self.err = open(os.path.join(d, f"fleet-{n}.err"), "w+")
+        # a new file each run, O_APPEND: the child shares its offset, which our seek(0) moves
+        path = os.path.join(d, f"fleet-{n}.err")
+        if os.path.exists(path):
+            os.unlink(path)
+        self.err = open(path, "a+")
         # port 0: each module a free port (the machine is shared; fixed ranges may be taken)
         self.p = subprocess.Popen([espat, "run", "--modules", str(n), "--tcp", "127.0.0.1:0", "--flash", base,
                                    "--flash-overlays", "--world", world],
                                   stderr=self.err, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self.socks = []
+        try:
+            self._connect(n)
+        except BaseException:
+            self.close()  # else the process lives on, its overlays locked for the next run
+            raise
+
+    def _connect(self, n):
         ports = {}
-        deadline = time.monotonic() + 120
+        t0 = time.monotonic()
+        deadline = t0 + 120
         while len(ports) < n:
             self.err.seek(0)
             text = self.err.read()
@@ -466,8 +479,13 @@ class Fleet:
                 if m:
                     ports = {0: int(m.group(1))}
             if self.p.poll() is not None or time.monotonic() > deadline:
-                raise Failed(f"{len(ports)} of {n} AT ports printed; espat said: {text[-1000:]}")
+                odd = [l for l in text.splitlines() if "AT port on" not in l]
+                missing = sorted(set(range(n)) - set(ports))[:10]
+                raise Failed(f"{len(ports)} of {n} AT ports printed after {time.monotonic() - t0:.1f} s "
+                             f"(exit code {self.p.poll()}); missing modules {missing}; its other lines: {odd[:10]}; "
+                             f"its last line: {text.splitlines()[-1] if text else ''!r}")
             time.sleep(0.05)
+        self.t_ports = time.monotonic() - t0
         self.sel = selectors.DefaultSelector()
         for k in range(n):
             s = socket.create_connection(("127.0.0.1", ports[k]), timeout=10)
@@ -665,7 +683,7 @@ def fleet_run(espat, d, base, world, n, broker, seconds):
         window = [ts for ts, t, p in sub.msgs if t0 + 1 <= ts < t0 + seconds]
         rate = len(window) / (seconds - 1)
         lat.sort()
-        return {"rss_before": rss_before, "rss_conn": rss_conn, "rss_pub": rss_pub, "rate": rate,
+        return {"t_ports": f.t_ports, "rss_before": rss_before, "rss_conn": rss_conn, "rss_pub": rss_pub, "rate": rate,
                 "t_conn": t_conn, "retried": retried, "late": late, "t_sent": t_sent,
                 "lat_med": lat[len(lat) // 2] * 1000, "lat_99": lat[int(len(lat) * 0.99)] * 1000,
                 "last": max(ts for ts, _, _ in sub.msgs) - t0}
@@ -697,6 +715,7 @@ def fleet_section(espat, d, runs, n, seconds):
     print(f"\n2. {n} modules in one process, each connected to mosquitto with its own client id, "
           f"AT+MQTTPUB (QoS 0) once a second for {seconds} s; {runs} runs")
     Table()
+    Table.row(f"start of the process to the last of the {n} AT ports", col("t_ports"), "s")
     Table.row("RSS of the process, joined, AT ports connected, before MQTT", col("rss_before", 1 / 1024), "MiB")
     Table.row("RSS of the process, every module connected to the broker", col("rss_conn", 1 / 1024), "MiB")
     Table.row("RSS of the process after the publishing", col("rss_pub", 1 / 1024), "MiB")
