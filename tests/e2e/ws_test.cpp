@@ -254,6 +254,16 @@ TEST_F(Ws, ServerGoesAway) {
   at_->expect("ERR CODE:0x010a0000\r\n\r\nERROR\r\n");
 }
 
+// The station leaves the AP: the link breaks as it would on the module (no close handshake).
+TEST_F(Ws, StationLeavingEndsTheLink) {
+  join();
+  open(0, "/echo");
+  at_->send("AT+CWQAP\r\n");
+  at_->match("(WIFI DISCONNECT\r\n\\+WS_DISCONNECTED:0\r\n\r\nOK\r\n|WIFI DISCONNECT\r\n\r\nOK\r\n\\+WS_DISCONNECTED:0\r\n)");
+  at_->send("AT+WSOPEN?\r\n");
+  at_->expect("\r\nOK\r\n");
+}
+
 // 3.9.2: a ping after <ping_intv_sec> without traffic; no pong within <ping_timeout_sec>
 // ends the connection.
 TEST_F(Ws, PongTimeoutDisconnects) {
