@@ -141,16 +141,18 @@ Result conn_query(Ctx& ctx, Call& c) {
 asio::awaitable<Result> conn_set(Ctx& ctx, Call& c) {
   const auto& a = c.args;
   if (a.integer(0) != 0) co_return fail(LinkIdWrong);
+  // The port bare, or quoted as the guide's 4.5.2 example types it ("8883").
+  const auto port = a.is_string(2) ? at::parse_integer(a.text(2)).value_or(0) : a.integer(2);
   Checks k;
   k.check(!a.text(1).empty(), HostIsNull)
       .check(a.text(1).size() <= 128, HostOverlength)
-      .check(in(a.integer(2), 1, 65535), PortWrong)
+      .check(in(port, 1, 65535), PortWrong)
       .check(in(a.integer(3), 0, 1), ReconnectWrong);
   if (k.failed) co_return fail(*k.failed);
   auto& m = ctx.mqtt();
   if (!m.has_user_config()) co_return fail(NoConfigured);
   if (m.has_client()) co_return fail(AlreadyConnected);
-  Mqtt::Target t{a.text(1), int(a.integer(2)), a.integer(3) == 1};
+  Mqtt::Target t{a.text(1), int(port), a.integer(3) == 1};
   if (!co_await m.connect(t, c.stop)) co_return fail(InDisconnectedState);
   co_return Result::ok();
 }
@@ -253,7 +255,7 @@ at::Family mqtt_family() {
                           at::Str{"alpn", kLong, 0, true}, at::Str{"alpn", kLong, 0, true}, at::Str{"alpn", kLong, 0, true}}});
   r.push_back({.name = "+MQTTSNI", .set = plain(sni), .params = {link(), at::Str{"sni", kLong}}});
   r.push_back({.name = "+MQTTCONN", .query = plain(conn_query), .set = coro(conn_set),
-               .params = {link(), at::Str{"host", kLong}, at::Int{"port"}, at::Int{"reconnect"}}});
+               .params = {link(), at::Str{"host", kLong}, at::Any{"port"}, at::Int{"reconnect"}}});
   r.push_back({.name = "+MQTTPUB", .set = coro(pub),
                .params = {link(), at::Str{"topic", kLong}, at::Str{"data", 8192}, at::Int{"qos"}, at::Int{"retain"}}});
   r.push_back({.name = "+MQTTPUBRAW", .set = coro(pubraw),

@@ -112,9 +112,10 @@ class Mqtt : public ::testing::Test {
   }
 
   // A fresh module joined to the AP, echo off, AT+SYSLOG=1, the test PKI in its mfg_nvs.
-  AtPort& add_module(const std::string& name) {
+  AtPort& add_module(const std::string& name, std::vector<std::string> args = {}) {
     const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    auto& m = modules_.emplace_back(dir, std::vector<std::string>{"--flash", (dir / (test + name + ".bin")).string()}, test + name);
+    args.insert(args.begin(), {"--flash", (dir / (test + name + ".bin")).string()});
+    auto& m = modules_.emplace_back(dir, args, test + name);
     AtPort& at = m.at();
     at.send("ATE0\r\n");
     at.expect("ATE0\r\n\r\nOK\r\n");
@@ -245,6 +246,21 @@ TEST_F(Mqtt, Example443TlsSchemes) {
   at.expect("+MQTTDISCONNECTED:0\r\nERR CODE:0x010a6051\r\n\r\nERROR\r\n", 10000ms);
   at.send("AT+MQTTCONN?\r\n");
   at.expect("+MQTTCONN:0,1,2,\"\",\"\",\"\",0\r\n\r\nOK\r\n");
+}
+
+// 4.5.2, a local broker standing in for AWS IoT: mutual TLS (scheme 5) to an endpoint name
+// (the world's [dns] gives espat-test-server, the name in the broker's certificate), the port
+// typed quoted as the guide types it.
+TEST_F(Mqtt, Example452CloudWithMutualAuthentication) {
+  std::ofstream(dir / "cloud.toml") << "[[ap]]\nssid = \"espat-ap\"\npassword = \"espat-password\"\n"
+                                       "subnet = \"127.10.1.0/24\"\n\n[dns]\n\"espat-test-server\" = \"127.0.0.1\"\n";
+  AtPort& at = add_module("cloud", {"--world", (dir / "cloud.toml").string()});
+  ok(at, R"(AT+MQTTUSERCFG=0,5,"esp32","espressif","1234567890",0,0,"")");
+  at.send(fmt::format("AT+MQTTCONN=0,\"espat-test-server\",\"{}\",1\r\n", broker->mutual));
+  at.expect(fmt::format("+MQTTCONNECTED:0,5,\"espat-test-server\",\"{}\",\"\",1\r\n\r\nOK\r\n", broker->mutual), 10000ms);
+  ok(at, R"(AT+MQTTSUB=0,"topic/esp32at",1)");
+  at.send("AT+MQTTPUB=0,\"topic/esp32at\",\"hello aws!\",1,0\r\n");
+  expect_both(at, "\r\nOK\r\n", "+MQTTSUBRECV:0,\"topic/esp32at\",10,hello aws!\r\n");
 }
 
 // 3.6.3-3.6.5: a client id longer than AT+MQTTUSERCFG allows, and a user name and password
