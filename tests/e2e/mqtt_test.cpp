@@ -263,6 +263,42 @@ TEST_F(Mqtt, Example452CloudWithMutualAuthentication) {
   expect_both(at, "\r\nOK\r\n", "+MQTTSUBRECV:0,\"topic/esp32at\",10,hello aws!\r\n");
 }
 
+// 3.6.7's example: AT+MQTTALPN's names are offered in ClientHello, in order. The broker here is
+// a TLS server of Python's ssl module that accepts only the second name, reports what was
+// chosen and the first byte it read (0x10, CONNECT), and answers a CONNACK.
+constexpr const char* kAlpnBroker = R"PY(
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+ctx.set_alpn_protocols(["mqtt-ca.us"])
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print("PORT", s.getsockname()[1], flush=True)
+t = ctx.wrap_socket(s.accept()[0], server_side=True)
+print("ALPN", t.selected_alpn_protocol(), flush=True)
+print("FIRST", t.recv(1).hex(), flush=True)
+t.sendall(b"\x20\x02\x00\x00")
+time.sleep(30)
+)PY";
+
+TEST_F(Mqtt, AlpnNamesAreOffered) {
+  std::ofstream(dir / "alpn_broker.py") << kAlpnBroker;
+  Child tls_broker({"/usr/bin/python3", (dir / "alpn_broker.py").string(), (dir / "server.pem").string(),
+                    (dir / "server.key").string()},
+                   dir / "alpn_broker.log");
+  ASSERT_TRUE(tls_broker.wait_output("PORT ")) << tls_broker.output();
+  const std::string out = tls_broker.output();
+  const int port = std::stoi(out.substr(out.find("PORT ") + 5));
+  AtPort& at = *at_;
+  ok(at, R"(AT+MQTTUSERCFG=0,2,"ESP32","espressif","1234567890",0,0,"")");
+  ok(at, R"(AT+MQTTALPN=0,2,"mqtt-ca.cn","mqtt-ca.us")");
+  connect(at, 2, port);
+  EXPECT_TRUE(tls_broker.wait_output("ALPN mqtt-ca.us\nFIRST 10")) << tls_broker.output();
+  ok(at, "AT+MQTTALPN=0,0");  // cleared
+  ok(at, "AT+MQTTCLEAN=0");
+}
+
 // 3.6.3-3.6.5: a client id longer than AT+MQTTUSERCFG allows, and a user name and password
 // the broker checks; a wrong password is a refused CONNECT.
 TEST_F(Mqtt, LongFieldsAndAuthentication) {
