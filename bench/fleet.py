@@ -36,7 +36,7 @@ def make_base(espat, d, world):
     """A base image whose module has joined fleet-ap with AT+SYSSTORE=1: every overlay over it
     auto-connects at boot."""
     base = os.path.join(d, "base.bin")
-    err = open(os.path.join(d, "base.err"), "w+")
+    err = open(os.path.join(d, "base.err"), "a+")  # a+: espat appends; our seek(0) to read cannot make it overwrite
     p = subprocess.Popen([espat, "run", "--tcp", "127.0.0.1:0", "--flash", base, "--boot-ms", "0", "--world", world],
                          stderr=err)
     port = None
@@ -68,7 +68,7 @@ def one_run(espat, n, d, base, world):
         if f.endswith(".overlay"):
             os.unlink(os.path.join(d, f))
     start = time.monotonic()
-    err = open(os.path.join(d, f"err-{n}.log"), "w+")
+    err = open(os.path.join(d, f"err-{n}.log"), "a+")  # a+: espat appends; our seek(0) to read cannot make it overwrite
     # Ports from 20000 up: below the kernel's ephemeral range, and a bind to a given port is a
     # lookup where a bind to port 0 searches every bound socket.
     p = subprocess.Popen([espat, "run", "--modules", str(n), "--tcp", f"127.0.0.1:{PORT_BASE}", "--flash", base,

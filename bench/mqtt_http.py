@@ -33,49 +33,13 @@ import subprocess, sys, tempfile, time
 sys.dont_write_bytecode = True  # no __pycache__ in bench/ from importing fleet
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet  # noqa: E402  (make_base, rss_kib, WORLD)
+from figures import Failed, Table, report_failure  # noqa: E402
 
 MB = 1_000_000  # rates in MB/s (10^6 bytes)
 
 
-class Failed(Exception):
-    pass
-
-
-def report_failure(what, e):
-    print(f"  FAILED {what}: {e}", flush=True)
-
 
 # ---- figures (as tcpip.py prints them) -----------------------------------------------------------
-
-class Table:
-    def __init__(self):
-        print(f"{'':62} {'min':>10} {'median':>10} {'max':>10}")
-
-    @staticmethod
-    def row(label, values, unit, fmt="{:10.2f}"):
-        v = sorted(x for x in values if x is not None)
-        if not v:
-            print(f"{label:62} {'FAILED':>10}")
-        else:
-            cells = " ".join(fmt.format(x) for x in (v[0], statistics.median(v), v[-1]))
-            note = f"  ({len(values) - len(v)} of {len(values)} runs FAILED)" if len(v) < len(values) else ""
-            print(f"{label:62} {cells} {unit}{note}")
-        sys.stdout.flush()
-
-    @staticmethod
-    def ratio(label, a, b):
-        pairs = [x / y for x, y in zip(a, b) if x is not None and y is not None and y > 0]
-        Table.row(label, pairs, "x", "{:10.3f}")
-
-    @staticmethod
-    def median_ratio(label, a, b):
-        a = [x for x in a if x is not None]
-        b = [x for x in b if x is not None]
-        if a and b:
-            print(f"{label:62} {statistics.median(a) / statistics.median(b):10.3f} x", flush=True)
-        else:
-            print(f"{label:62} {'FAILED':>10}", flush=True)
-
 
 # ---- helpers ------------------------------------------------------------------------------------
 
@@ -430,7 +394,7 @@ def pub_section(espat, d, runs, n):
         broker.close()
     print(f"\n1. MQTT publish, {n} messages of 40 bytes per run, each AT+MQTTPUB after the previous OK; "
           f"{runs} runs")
-    Table()
+    Table(62)
     for qos in (0, 1):
         r = res[qos]
         Table.row(f"QoS {qos}: espat AT+MQTTPUB, received by mosquitto_sub", r["espat"], "msg/s", "{:10.0f}")
@@ -714,7 +678,7 @@ def fleet_section(espat, d, runs, n, seconds):
 
     print(f"\n2. {n} modules in one process, each connected to mosquitto with its own client id, "
           f"AT+MQTTPUB (QoS 0) once a second for {seconds} s; {runs} runs")
-    Table()
+    Table(62)
     Table.row(f"start of the process to the last of the {n} AT ports", col("t_ports"), "s")
     Table.row("RSS of the process, joined, AT ports connected, before MQTT", col("rss_before", 1 / 1024), "MiB")
     Table.row("RSS of the process, every module connected to the broker", col("rss_conn", 1 / 1024), "MiB")
@@ -865,7 +829,7 @@ def http_section(espat, d, runs, mb):
             e.close()
         stop(server)
     print(f"\n3. HTTP GET of {mb:g} MB from python3 -m http.server on loopback, every byte compared; {runs} runs")
-    Table()
+    Table(62)
     for label, _, _ in cases:
         Table.row(f"{label}: command to OK", res[label], "MB/s")
         Table.row(f"  output lines", lines[label], "lines", "{:10.0f}")

@@ -28,12 +28,10 @@ import subprocess, sys, tempfile, termios, time, tty
 sys.dont_write_bytecode = True  # no __pycache__ in bench/ from importing fleet
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet  # noqa: E402  (make_base, rss_kib, WORLD)
+from figures import Failed, Table, report_failure  # noqa: E402
 
 MB = 1_000_000  # rates in MB/s (10^6 bytes)
 
-
-class Failed(Exception):
-    pass
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -94,7 +92,7 @@ class Espat:
 
     def __init__(self, espat, d, name, extra=()):
         self.link = os.path.join(d, name)
-        self.err = open(os.path.join(d, name + ".err"), "w+")
+        self.err = open(os.path.join(d, name + ".err"), "a+")  # a+: espat appends; our seek(0) to read cannot make it overwrite
         flash = os.path.join(d, name + ".bin")
         self.p = subprocess.Popen([espat, "run", "--pty", self.link, "--flash", flash, "--boot-ms", "0", *extra],
                                   stderr=self.err, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -293,30 +291,6 @@ class Socat:
 
 
 # ---- figures ------------------------------------------------------------------------------------
-
-class Table:
-    def __init__(self):
-        print(f"{'':58} {'min':>10} {'median':>10} {'max':>10}")
-
-    @staticmethod
-    def row(label, values, unit, fmt="{:10.2f}"):
-        v = sorted(x for x in values if x is not None)
-        if not v:
-            print(f"{label:58} {'FAILED':>10}")
-        else:
-            cells = " ".join(fmt.format(x) for x in (v[0], statistics.median(v), v[-1]))
-            note = f"  ({len(values) - len(v)} of {len(values)} runs FAILED)" if len(v) < len(values) else ""
-            print(f"{label:58} {cells} {unit}{note}")
-        sys.stdout.flush()
-
-    @staticmethod
-    def ratio(label, a, b):
-        pairs = [x / y for x, y in zip(a, b) if x is not None and y is not None and y > 0]
-        Table.row(label, pairs, "x", "{:10.3f}")
-
-
-def report_failure(what, e):
-    print(f"  FAILED {what}: {e}", flush=True)
 
 
 # 1. passthrough ----------------------------------------------------------------------------------
@@ -663,7 +637,7 @@ def fleet_run(espat, d, base, world, n):
     for f in os.listdir(d):
         if f.endswith(".overlay") or f.startswith("fleet-trace"):
             os.unlink(os.path.join(d, f))
-    err = open(os.path.join(d, f"fleet-err-{n}.log"), "w+")
+    err = open(os.path.join(d, f"fleet-err-{n}.log"), "a+")  # a+: espat appends; our seek(0) to read cannot make it overwrite
     p = subprocess.Popen([espat, "run", "--modules", str(n), "--tcp", f"127.0.0.1:{FLEET_PORT_BASE}", "--flash", base,
                           "--flash-overlays", "--world", world, "--trace", trace],
                          stderr=err, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
