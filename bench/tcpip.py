@@ -666,7 +666,7 @@ def fleet_run(espat, d, base, world, n):
                     joined += 1
         ports = {}
         err.seek(0)
-        for k, port in re.findall(r"module (\d+): AT port on tcp 127\.0\.0\.1:(\d+)", err.read()):
+        for k, port in re.findall(r"module (\d+): AT port on (?:tcp )?127\.0\.0\.1:(\d+)", err.read()):
             ports[int(k)] = int(port)
         # connect every AT port and check it answers
         sel = selectors.DefaultSelector()
