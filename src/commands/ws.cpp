@@ -77,8 +77,9 @@ asio::awaitable<Result> wssend(Ctx& ctx, Call& c) {
   const auto& a = c.args;
   const int id = int(a.integer(0));
   const auto len = std::size_t(a.integer(1));
-  // The link is checked before '>', as AT+CIPSEND checks its link.
-  if (!ws->is_open(id)) co_return Result::error();
+  // The link is checked before '>', as AT+CIPSEND checks its link: a link waiting to
+  // reconnect (states 1 and 3) cannot send (esp_websocket_client_send needs CONNECTED).
+  if (!ws->is_established(id)) co_return Result::error();
   if (len + kSendOverhead > std::size_t(ws->config(id).buffer_size)) co_return Result::invalid(1);
   const auto opcode = std::uint8_t(a.integer(2, 1));
   const auto t = a.integer(3, kSendTimeout.count());

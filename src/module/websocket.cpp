@@ -21,13 +21,16 @@ namespace espat::module {
 using Clock = std::chrono::steady_clock;
 
 struct WsSession {
-  explicit WsSession(asio::io_context& io) : reader(io), pinger(io), ended(io, Clock::time_point::max()) {}
+  explicit WsSession(asio::io_context& io)
+      : reader(io), pinger(io), retry(io), ended(io, Clock::time_point::max()) {}
   int id = 0;
-  std::string uri;
+  WsTarget target;
   WsState state = WsState::Established;
   WsLinkConfig cfg;
   std::unique_ptr<net::WsConnection> conn;
   async::Activity reader, pinger;
+  async::Activity retry;      // waiting and reconnecting (states 3 and 1) after a loss
+  bool retrying = false;      // the connection is gone; retry runs
   asio::steady_timer ended;   // cancelled when the reader has ended (AT+WSCLOSE waits for it)
   bool reader_done = false;
   bool closing = false;       // AT+WSCLOSE is closing it: no +WS_DISCONNECTED
@@ -154,7 +157,20 @@ asio::awaitable<std::unique_ptr<net::WsConnection>> handshake(std::unique_ptr<ne
 void end_session(WsSession& s) {
   s.reader.stop();
   s.pinger.stop();
+  s.retry.stop();
   if (s.conn) s.conn->close();
+}
+
+// esp_websocket_client_task after esp_websocket_client_abort_connection: WAIT_TIMEOUT (3) for
+// reconnect_timeout_ms, then INIT (1) and a new connection; a failed one aborts again (another
+// WEBSOCKET_EVENT_DISCONNECTED) and waits again.
+asio::awaitable<void> retry_loop(WebSockets& self, asio::io_context& io, std::shared_ptr<WsSession> s,
+                                 async::StopToken stop) {
+  for (;;) {
+    co_await stop.sleep(io, WebSockets::kReconnectInterval);
+    const bool back = co_await self.reconnect(s, stop);
+    if (back) co_return;
+  }
 }
 }  // namespace
 
@@ -178,31 +194,76 @@ void WebSockets::reset() {
 std::vector<WsLinkInfo> WebSockets::links() const {
   std::vector<WsLinkInfo> out;
   for (const auto& s : sessions_)
-    if (s) out.push_back({s->id, s->state, s->uri});
+    if (s) out.push_back({s->id, s->state, s->target.uri});
   return out;
 }
 
 bool WebSockets::is_open(int id) const { return sessions_.at(std::size_t(id)) != nullptr; }
+bool WebSockets::is_established(int id) const {
+  const auto& s = sessions_.at(std::size_t(id));
+  return s && !s->retrying && s->state == WsState::Established;
+}
 
 void WebSockets::address_lost() {
-  for (auto s : sessions_)  // a copy: lost() empties the slot
-    if (s) lost(s);
+  for (auto s : sessions_)  // a copy: lost() may empty the slot
+    if (s && !s->retrying) lost(s);
 }
 
 void WebSockets::lost(const std::shared_ptr<WsSession>& s) {
   auto& slot = sessions_.at(std::size_t(s->id));
-  if (slot != s) return;
+  if (slot != s || s->retrying) return;
   end_session(*s);
-  slot.reset();
   ctx_.engine().report(fmt::format("+WS_DISCONNECTED:{}\r\n", s->id));
+  if (s->state == WsState::Closing) {
+    // A close frame came from the server: esp_websocket_client (1.2.x, enable_close_reconnect
+    // not set) answers it, waits for the TCP close and stops its task; no reconnection.
+    slot.reset();
+    return;
+  }
+  // A broken connection or a pong timeout: esp_websocket_client_abort_connection, state 3.
+  s->retrying = true;
+  s->state = WsState::PongTimeout;
+  s->retry.start([this, s](async::StopToken st) { return retry_loop(*this, io_, s, st); });
+}
+
+asio::awaitable<bool> WebSockets::reconnect(std::shared_ptr<WsSession> s, async::StopToken stop) {
+  s->state = WsState::Reconnecting;
+  auto conn = co_await connect(s->target, stop);
+  stop.throw_if_requested();
+  if (sessions_.at(std::size_t(s->id)) != s) co_return true;  // gone meanwhile
+  if (!conn) {
+    s->state = WsState::PongTimeout;
+    ctx_.engine().report(fmt::format("+WS_DISCONNECTED:{}\r\n", s->id));
+    co_return false;
+  }
+  // The same client connected again: the settings of AT+WSOPEN's time, a new session.
+  adopt(s->id, s->target, s->cfg, std::move(conn));
+  start(s->id);
+  co_return true;
 }
 
 asio::awaitable<WsOpen> WebSockets::open(int id, std::string uri, std::string subprotocol, std::string auth,
                                          std::chrono::milliseconds timeout, async::StopToken stop) {
-  const std::optional<Url> u = ws_url(uri);
   if (sessions_.at(std::size_t(id))) co_return WsOpen::InUse;
-  if (!u) co_return WsOpen::BadUri;
-  const auto deadline = Clock::now() + timeout;
+  if (!ws_url(uri)) co_return WsOpen::BadUri;
+  WsTarget t;
+  t.uri = std::move(uri);
+  t.subprotocol = std::move(subprotocol);
+  t.auth = std::move(auth);
+  t.timeout = timeout;
+  t.headers = headers_;
+  auto conn = co_await connect(t, stop);
+  stop.throw_if_requested();
+  if (!conn) co_return WsOpen::Failed;
+  if (sessions_.at(std::size_t(id))) co_return WsOpen::InUse;
+  adopt(id, t, config_.at(std::size_t(id)), std::move(conn));
+  co_return WsOpen::Ok;
+}
+
+asio::awaitable<std::unique_ptr<net::WsConnection>> WebSockets::connect(const WsTarget& target, async::StopToken stop) {
+  const std::optional<Url> u = ws_url(target.uri);
+  if (!u) co_return nullptr;
+  const auto deadline = Clock::now() + target.timeout;
   ClientTarget t{"ws", u->host, u->port, std::nullopt};
   if (u->tls) {
     // 3.9 has no certificate settings in this version: the server is not verified, as
@@ -213,38 +274,32 @@ asio::awaitable<WsOpen> WebSockets::open(int id, std::string uri, std::string su
     if (ec) opts.sni = u->host;
     t.tls = opts;
   }
-  auto c = co_await open_client_stream(ctx_, t, timeout, stop);
+  auto c = co_await open_client_stream(ctx_, t, target.timeout, stop);
   if (!c.stream) {
-    spdlog::info("m{}: AT+WSOPEN {}: {}", ctx_.index(), uri, c.why);
-    co_return WsOpen::Failed;
+    spdlog::info("m{}: WebSocket {}: {}", ctx_.index(), target.uri, c.why);
+    co_return nullptr;
   }
   net::WsOptions o;
   // esp_transport_ws writes the port in Host always.
   const bool v6 = u->host.find(':') != std::string::npos;
   o.host = fmt::format("{}{}{}:{}", v6 ? "[" : "", u->host, v6 ? "]" : "", u->port);
   o.path = u->target;
-  o.subprotocol = std::move(subprotocol);
-  o.headers = headers_;
-  if (!auth.empty()) o.headers.push_back("Authorization: " + auth);
+  o.subprotocol = target.subprotocol;
+  o.headers = target.headers;
+  if (!target.auth.empty()) o.headers.push_back("Authorization: " + target.auth);
   o.timeout = std::max(std::chrono::milliseconds(1),
                        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
   std::string why;
   auto conn = co_await handshake(std::move(c.stream), std::move(o), why);
-  stop.throw_if_requested();
-  if (!conn) {
-    spdlog::info("m{}: AT+WSOPEN {}: {}", ctx_.index(), uri, why);
-    co_return WsOpen::Failed;
-  }
-  if (sessions_.at(std::size_t(id))) co_return WsOpen::InUse;
-  adopt(id, std::move(uri), std::move(conn));
-  co_return WsOpen::Ok;
+  if (!conn) spdlog::info("m{}: WebSocket {}: {}", ctx_.index(), target.uri, why);
+  co_return conn;
 }
 
-void WebSockets::adopt(int id, std::string uri, std::unique_ptr<net::WsConnection> conn) {
+void WebSockets::adopt(int id, const WsTarget& t, const WsLinkConfig& cfg, std::unique_ptr<net::WsConnection> conn) {
   auto s = std::make_shared<WsSession>(io_);
   s->id = id;
-  s->uri = std::move(uri);
-  s->cfg = config_.at(std::size_t(id));
+  s->target = t;
+  s->cfg = cfg;
   s->conn = std::move(conn);
   sessions_[std::size_t(id)] = s;
   std::erase_if(started_, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
@@ -262,7 +317,7 @@ void WebSockets::start(int id) {
 asio::awaitable<bool> WebSockets::send(int id, std::uint8_t opcode, std::string payload, std::chrono::milliseconds timeout,
                                        async::StopToken stop) {
   auto s = sessions_.at(std::size_t(id));
-  if (!s || s->state != WsState::Established) co_return false;
+  if (!s || s->retrying || s->state != WsState::Established) co_return false;
   if (opcode == net::ws::Close) s->close_sent = true;
   try {
     auto sent = co_await stop.race(io_, send_frame(*s->conn, opcode, std::move(payload)), timeout);
@@ -280,6 +335,14 @@ asio::awaitable<bool> WebSockets::send(int id, std::uint8_t opcode, std::string 
 asio::awaitable<bool> WebSockets::close(int id, async::StopToken stop) {
   auto s = sessions_.at(std::size_t(id));
   if (!s) co_return false;
+  if (s->retrying) {
+    // Waiting or connecting: esp_websocket_client_close has no connection to send a close
+    // frame on; the client is stopped and the link is closed.
+    end_session(*s);
+    sessions_[std::size_t(id)].reset();
+    ctx_.engine().report(fmt::format("+WS_CLOSED:{}\r\n", id));
+    co_return true;
+  }
   s->closing = true;
   if (!s->close_sent && !s->reader_done) {
     s->close_sent = true;

@@ -5,6 +5,10 @@
 // run of at most <buffer_size> payload bytes (esp_websocket_client reads its buffer's size at a
 // time and the firmware prints each read), "+WS_DISCONNECTED:<id>" when the server closes or the
 // connection breaks, "+WS_CLOSED:<id>" after AT+WSCLOSE (reference §9.3 "WebSocket").
+// A link lost other than by a close handshake (the connection broken, the pong timed out, the
+// station's address gone) is kept and connected again as esp_websocket_client does by default
+// (auto-reconnect): state 3 for kReconnectInterval, state 1 while connecting, then
+// "+WS_CONNECTED:<id>" again, or "+WS_DISCONNECTED:<id>" and another wait when that fails.
 #pragma once
 #include <array>
 #include <chrono>
@@ -45,9 +49,18 @@ struct WsLinkInfo {
 
 enum class WsOpen { Ok, InUse, BadUri, Failed };
 
+// What AT+WSOPEN connected to, kept for the reconnections: the settings of that moment.
+struct WsTarget {
+  std::string uri, subprotocol, auth;
+  std::chrono::milliseconds timeout{};
+  std::vector<std::string> headers;  // AT+WSHEAD's list when the link was opened
+};
+
 class WebSockets {
  public:
   static constexpr int kLinks = 3;  // 3.9.2: <link_id> in [0,2]
+  // esp_websocket_client's reconnect_timeout_ms default (WEBSOCKET_RECONNECT_TIMEOUT_MS).
+  static constexpr auto kReconnectInterval = std::chrono::seconds(10);
 
   WebSockets(asio::io_context& io, Context& ctx);
   ~WebSockets();
@@ -61,7 +74,8 @@ class WebSockets {
   WsLinkConfig& config(int id) { return config_.at(std::size_t(id)); }
   std::vector<std::string>& headers() { return headers_; }  // AT+WSHEAD, "key: value"
   std::vector<WsLinkInfo> links() const;                     // the open ones, by id
-  bool is_open(int id) const;
+  bool is_open(int id) const;         // in any state, waiting to reconnect included
+  bool is_established(int id) const;  // state 2
 
   // AT+WSOPEN: connects, handshakes and prints "+WS_CONNECTED:<id>". start() then begins
   // reading and pinging; AT+WSOPEN calls it once its OK is out, so that what the server sends
@@ -73,18 +87,24 @@ class WebSockets {
   asio::awaitable<bool> send(int id, std::uint8_t opcode, std::string payload, std::chrono::milliseconds timeout,
                              async::StopToken stop);
   // AT+WSCLOSE: a close frame, the server's answer awaited a while, then the connection closed
-  // and "+WS_CLOSED:<id>" printed. False when the link was not open.
+  // and "+WS_CLOSED:<id>" printed; a link waiting to reconnect (or connecting) stops at once,
+  // with "+WS_CLOSED:<id>" too. False when the link was not open.
   asio::awaitable<bool> close(int id, async::StopToken stop);
 
   // The station lost its address: every established link breaks as on the firmware, with
-  // "+WS_DISCONNECTED:<id>".
+  // "+WS_DISCONNECTED:<id>", and waits to reconnect (attempts fail until there is an address).
   void address_lost();
-  // The reader's end of a session (websocket.cpp).
+  // The reader's end of a session (websocket.cpp): after a close frame from the server the
+  // link ends; otherwise it waits and reconnects.
   void lost(const std::shared_ptr<WsSession>& s);
+  // One reconnection attempt of a waiting link (websocket.cpp): true when established again.
+  asio::awaitable<bool> reconnect(std::shared_ptr<WsSession> s, async::StopToken stop);
 
  private:
+  // Connects and handshakes; null (logged) when that fails.
+  asio::awaitable<std::unique_ptr<net::WsConnection>> connect(const WsTarget& t, async::StopToken stop);
   // The handshake is done: the link is established and "+WS_CONNECTED:<id>" printed.
-  void adopt(int id, std::string uri, std::unique_ptr<net::WsConnection> conn);
+  void adopt(int id, const WsTarget& t, const WsLinkConfig& cfg, std::unique_ptr<net::WsConnection> conn);
 
   asio::io_context& io_;
   Context& ctx_;

@@ -2,8 +2,9 @@
 // WebSocket server (Debian's python3-websockets, run by /usr/bin/python3) on loopback, plain
 // and over TLS with the test PKI, and the exact bytes espat prints on the AT port: "+WS_CONNECTED"
 // before OK, "+WS_DATA:<id>,<len>,<data>" per frame (split at <buffer_size>), "+WS_DISCONNECTED"
-// when the server closes or drops the connection, "+WS_CLOSED" after AT+WSCLOSE, the headers
-// of AT+WSHEAD and the subprotocol reaching the server, and the errors of bad input.
+// when the server closes or drops the connection, the reconnection after a dropped connection
+// (states 3 and 1 of AT+WSOPEN?, esp_websocket_client's 10 s), "+WS_CLOSED" after AT+WSCLOSE,
+// the headers of AT+WSHEAD and the subprotocol reaching the server, and the errors of bad input.
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -32,6 +33,8 @@ import websockets
 def log(*a):
     print(*a, flush=True)
 
+seen = {}
+
 async def handler(ws, path=None):
     path = ws.path
     log("OPEN", path)
@@ -50,6 +53,14 @@ async def handler(ws, path=None):
             await asyncio.sleep(0.05)
             ws.transport.abort()
             return
+        elif path == "/dropfirst":
+            seen["dropfirst"] = seen.get("dropfirst", 0) + 1
+            if seen["dropfirst"] == 1:
+                await ws.send("dropping")
+                await asyncio.sleep(0.05)
+                ws.transport.abort()
+                return
+            await ws.send("again")
         elif path.startswith("/headers"):
             h = ws.request_headers
             await ws.send("X-Test=%s;Authorization=%s;Protocol=%s;Host=%s;Path=%s" % (
@@ -239,27 +250,101 @@ TEST_F(Ws, ServerPingIsAnswered) {
   EXPECT_TRUE(server_->wait_output("GOT-PONG")) << server_->output();
 }
 
-// The server ends the connection: with a close frame (answered: the server sees 1000 back),
-// or by dropping TCP. Both print +WS_DISCONNECTED and free the link.
-TEST_F(Ws, ServerGoesAway) {
+// The server ends the connection with a close frame (answered: the server sees 1000 back):
+// +WS_DISCONNECTED and the link is free, no reconnection (esp_websocket_client without
+// enable_close_reconnect stops after a close from the server).
+TEST_F(Ws, ServerClosesTheLink) {
   join();
   open(0, "/close");
   at_->expect("+WS_DATA:0,3,bye\r\n+WS_DISCONNECTED:0\r\n", 5000ms);
   EXPECT_TRUE(server_->wait_output("CLOSED /close 1000")) << server_->output();
-  open(0, "/drop");
-  at_->expect("+WS_DATA:0,8,dropping\r\n+WS_DISCONNECTED:0\r\n", 5000ms);
   at_->send("AT+WSOPEN?\r\n");
   at_->expect("\r\nOK\r\n");
   at_->send("AT+WSSEND=0,1\r\n");
   at_->expect("ERR CODE:0x010a0000\r\n\r\nERROR\r\n");
 }
 
-// The station leaves the AP: the link breaks as it would on the module (no close handshake).
-TEST_F(Ws, StationLeavingEndsTheLink) {
+// The server drops TCP: +WS_DISCONNECTED, then the link waits to reconnect (state 3, its uri
+// kept) and refuses AT+WSOPEN and AT+WSSEND; AT+WSCLOSE ends the wait with +WS_CLOSED.
+TEST_F(Ws, DroppedLinkWaitsAndCloses) {
+  join();
+  open(0, "/drop");
+  at_->expect("+WS_DATA:0,8,dropping\r\n+WS_DISCONNECTED:0\r\n", 5000ms);
+  at_->send("AT+WSOPEN?\r\n");
+  at_->expect("+WSOPEN:0,3,\"" + uri("/drop") + "\"\r\n\r\nOK\r\n");
+  at_->send("AT+WSSEND=0,1\r\n");
+  at_->expect("ERR CODE:0x010a0000\r\n\r\nERROR\r\n");
+  at_->send("AT+WSOPEN=0,\"" + uri("/echo") + "\"\r\n");
+  at_->expect("ERR CODE:0x010a0000\r\n\r\nERROR\r\n");
+  at_->send("AT+WSCLOSE=0\r\n");
+  at_->expect("+WS_CLOSED:0\r\n\r\nOK\r\n");
+  at_->send("AT+WSOPEN?\r\n");
+  at_->expect("\r\nOK\r\n");
+  // Free again: a new link opens on the same id.
+  open(0, "/echo");
+  send_echoed(0, "x");
+}
+
+// Reconnection (esp_websocket_client's auto-reconnect, reconnect_timeout_ms 10 s): the link
+// lost by a dropped connection is connected again with the same uri and headers, prints
+// +WS_CONNECTED again, and carries data.
+TEST_F(Ws, ReconnectsAfterTheInterval) {
+  join();
+  at_->send("AT+WSHEAD=12\r\n");
+  at_->expect("\r\nOK\r\n\r\n>");
+  at_->send("X-Test: abc1");
+  at_->expect("\r\nOK\r\n");
+  open(1, "/dropfirst");
+  at_->expect("+WS_DATA:1,8,dropping\r\n+WS_DISCONNECTED:1\r\n", 5000ms);
+  const auto lost = std::chrono::steady_clock::now();
+  at_->send("AT+WSOPEN?\r\n");
+  at_->expect("+WSOPEN:1,3,\"" + uri("/dropfirst") + "\"\r\n\r\nOK\r\n");
+  // AT+WSHEAD changed meanwhile does not change the reconnection's request.
+  at_->send("AT+WSHEAD=0\r\n");
+  at_->expect("\r\nOK\r\n");
+  at_->expect("+WS_CONNECTED:1\r\n+WS_DATA:1,5,again\r\n", 13000ms);
+  const auto waited = std::chrono::steady_clock::now() - lost;
+  EXPECT_GE(waited, 9500ms);
+  EXPECT_LT(waited, 12500ms);
+  EXPECT_EQ(2, [&] {
+    const std::string out = server_->output();
+    int n = 0;
+    for (std::size_t p = 0; (p = out.find("OPEN /dropfirst", p)) != std::string::npos; ++p) ++n;
+    return n;
+  }());
+  at_->send("AT+WSOPEN?\r\n");
+  at_->expect("+WSOPEN:1,2,\"" + uri("/dropfirst") + "\"\r\n\r\nOK\r\n");
+  send_echoed(1, "hello");
+}
+
+// The station leaves the AP: the link breaks as it would on the module (no close handshake)
+// and waits to reconnect; back on the AP, the next attempt succeeds.
+TEST_F(Ws, StationLeavingAndComingBack) {
   join();
   open(0, "/echo");
   at_->send("AT+CWQAP\r\n");
   at_->match("(WIFI DISCONNECT\r\n\\+WS_DISCONNECTED:0\r\n\r\nOK\r\n|WIFI DISCONNECT\r\n\r\nOK\r\n\\+WS_DISCONNECTED:0\r\n)");
+  at_->send("AT+WSOPEN?\r\n");
+  at_->expect("+WSOPEN:0,3,\"" + uri("/echo") + "\"\r\n\r\nOK\r\n");
+  join();
+  at_->expect("+WS_CONNECTED:0\r\n", 13000ms);
+  send_echoed(0, "back");
+}
+
+// Without an address every attempt fails: esp_websocket_client_abort_connection dispatches
+// WEBSOCKET_EVENT_DISCONNECTED again, so +WS_DISCONNECTED again, and the link waits again.
+TEST_F(Ws, FailedReconnectionReportsAndWaitsAgain) {
+  join();
+  open(2, "/echo");
+  at_->send("AT+CWQAP\r\n");
+  at_->match("(WIFI DISCONNECT\r\n\\+WS_DISCONNECTED:2\r\n\r\nOK\r\n|WIFI DISCONNECT\r\n\r\nOK\r\n\\+WS_DISCONNECTED:2\r\n)");
+  const auto lost = std::chrono::steady_clock::now();
+  at_->expect("+WS_DISCONNECTED:2\r\n", 13000ms);
+  EXPECT_GE(std::chrono::steady_clock::now() - lost, 9500ms);
+  at_->send("AT+WSOPEN?\r\n");
+  at_->expect("+WSOPEN:2,3,\"" + uri("/echo") + "\"\r\n\r\nOK\r\n");
+  at_->send("AT+WSCLOSE=2\r\n");
+  at_->expect("+WS_CLOSED:2\r\n\r\nOK\r\n");
   at_->send("AT+WSOPEN?\r\n");
   at_->expect("\r\nOK\r\n");
 }
@@ -275,6 +360,9 @@ TEST_F(Ws, PongTimeoutDisconnects) {
   at_->expect("+WS_DISCONNECTED:0\r\n", 8000ms);
   EXPECT_TRUE(server_->wait_output("SILENT-FRAME 9 masked")) << server_->output();
   EXPECT_TRUE(server_->wait_output("SILENT-CLOSED")) << server_->output();
+  // 3.9.4 state 3: pong timeout, waiting for reconnection.
+  at_->send("AT+WSOPEN?\r\n");
+  at_->expect("+WSOPEN:0,3,\"ws://127.0.0.1:" + std::to_string(silent_port_) + "/\"\r\n\r\nOK\r\n");
 }
 
 // The host closes with AT+WSSEND's opcode 8: the server answers and ends the connection.
