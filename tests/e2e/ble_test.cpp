@@ -4,11 +4,8 @@
 // prints its "+BLESCAN:" lines byte for byte (spec 3.4.6); then the world file's beacon, the
 // filters, +BLESCANDONE, and what the role preconditions and bad parameters answer.
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,11 +13,9 @@
 #include <gtest/gtest.h>
 
 #include "at_port.hpp"
-#include "process.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using espat::e2e::AtPort;
 using espat::e2e::Failure;
@@ -41,38 +36,20 @@ const std::string kOk = "\r\nOK\r\n", kError = "\r\nERROR\r\n";
 class BleTwoModules : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "espat-ble-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    std::ofstream(dir_ / "world.toml") << kWorld;
-    espat_.emplace(std::vector<std::string>{"--modules", "2", "--pty", (dir_ / "at").string(), "--flash",
-                                            (dir_ / "flash.bin").string(), "--world", (dir_ / "world.toml").string(),
-                                            "--boot-ms", "20", "--control", "0"},
-                   dir_ / "stderr.log");
     try {
-      espat_->control_port();  // on stderr once the modules' ports are open
-      at_.emplace_back(std::make_unique<AtPort>(dir_ / "at"));
-      at_.emplace_back(std::make_unique<AtPort>(dir_ / "at-1"));
-      for (auto& p : at_) p->expect("\r\nready\r\n");
-      for (auto& p : at_) {
-        p->send("ATE0\r\n");
-        p->expect("ATE0\r\n\r\nOK\r\n");
-      }
+      std::ofstream(dir_ / "world.toml") << kWorld;
+      modules_.emplace(dir_.path(), 2, std::vector<std::string>{"--world", (dir_ / "world.toml").string()});
     } catch (const Failure& e) {
       FAIL() << e.what();
     }
   }
   void TearDown() override {
-    at_.clear();
-    if (espat_) {
-      EXPECT_TRUE(espat_->stop());
-      if (HasFailure()) std::cout << "stderr of espat:\n" << espat_->stderr_text();
-      espat_.reset();
+    if (modules_) {
+      EXPECT_TRUE(modules_->stop());
+      if (HasFailure()) std::cout << "stderr of espat:\n" << modules_->run().stderr_text();
     }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
-  AtPort& at(int k) { return *at_[std::size_t(k)]; }
+  AtPort& at(int k) { return modules_->at(k); }
   void ok(int k, const std::string& cmd, const std::string& answer = "") {
     at(k).send(cmd + "\r\n");
     at(k).expect(answer + kOk);
@@ -88,9 +65,8 @@ class BleTwoModules : public ::testing::Test {
     return m.substr(10, 17);
   }
 
-  fs::path dir_;
-  std::optional<espat::e2e::EspatRun> espat_;
-  std::vector<std::unique_ptr<AtPort>> at_;
+  espat::e2e::TempDir dir_{"espat-ble"};
+  std::optional<espat::e2e::ModuleGroup> modules_;
 };
 
 TEST_F(BleTwoModules, ServerAdvertisesClientScans) {
