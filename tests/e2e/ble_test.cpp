@@ -193,4 +193,47 @@ TEST_F(BleTwoModules, RolesAndBadInput) {
   }
 }
 
+// AT+RST (3.4.2 notes): advertising ends and the role is gone; the name (AT+SYSSTORE=1), the
+// random address (always, protocol-rules §9) and the advertising data come back from flash.
+TEST_F(BleTwoModules, RestartEndsAdvertisingAndKeepsSavedSettings) {
+  try {
+    ok(0, "AT+BLEINIT=2");
+    ok(0, "AT+BLENAME=\"kept\"");
+    ok(0, "AT+BLEADDR=1,\"c2:34:45:78:66:01\"");
+    ok(0, "AT+BLEADVPARAM=16384,16384,0,1,7");
+    ok(0, "AT+BLEADVDATA=\"020106\"");
+    ok(0, "AT+BLEADVSTART");
+    ok(1, "AT+BLEINIT=1");
+    at(1).send("AT+BLESCAN=1,1,1,\"c2:34:45:78:66:01\"\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:01\",-40,020106,,1\r\n+BLESCANDONE\r\n", 3000ms);
+
+    at(0).send("AT+RST\r\n");
+    at(0).expect(kOk + "\r\nready\r\n", 5000ms);
+    ok(0, "ATE0", "ATE0\r\n");  // echo is on again after a restart
+    at(1).send("AT+BLESCAN=1,1,1,\"c2:34:45:78:66:01\"\r\n");
+    at(1).expect(kOk + "+BLESCANDONE\r\n", 3000ms);
+
+    ok(0, "AT+BLEINIT?", "+BLEINIT:0\r\n");
+    ok(0, "AT+BLEINIT=2");
+    ok(0, "AT+BLENAME?", "+BLENAME:kept\r\n");
+    ok(0, "AT+BLEADDR?", "+BLEADDR:\"c2:34:45:78:66:01\"\r\n");
+    ok(0, "AT+BLEADVPARAM=16384,16384,0,1,7");
+    ok(0, "AT+BLEADVSTART");
+    at(1).send("AT+BLESCAN=1,1,1,\"c2:34:45:78:66:01\"\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:01\",-40,020106,,1\r\n+BLESCANDONE\r\n", 3000ms);
+
+    // AT+BLEADDR=0 goes back to the public address, saved too.
+    ok(0, "AT+BLEADDR=0");
+    const std::string pub = address(0);
+    EXPECT_NE(pub, "c2:34:45:78:66:01");
+    // ESP32's Bluetooth address is the base (station) MAC + 2.
+    at(0).send("AT+CIPSTAMAC?\r\n");
+    const std::string sta = at(0).match("\\+CIPSTAMAC:\"[0-9a-f:]{17}\"\r\n\r\nOK\r\n").substr(12, 17);
+    EXPECT_EQ(pub.substr(0, 15), sta.substr(0, 15));
+    EXPECT_EQ(std::stoi(pub.substr(15), nullptr, 16), (std::stoi(sta.substr(15), nullptr, 16) + 2) % 256);
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
 }  // namespace
