@@ -60,6 +60,7 @@ void Ble::stop_advertising() {
   if (!advertising_) return;
   advertising_ = false;
   world_.ble.stop(id_);
+  if (world_.observed()) world_.note(fmt::format("ble {} advertising stopped", id_));
 }
 
 void Ble::refresh() {
@@ -73,6 +74,9 @@ void Ble::refresh() {
   a.scan_rsp = s_.scan_rsp;
   a.interval = units_to_ms(s_.adv.int_min);
   a.rssi = world_.ble_module_rssi;
+  if (world_.observed())
+    world_.note(fmt::format("ble {} advertises {} every {} ms: {}", id_, a.addr.str(), a.interval.count(),
+                            sim::bytes_to_hex(a.adv_data)));
   world_.ble.advertise(std::move(a));
 }
 
@@ -115,9 +119,11 @@ void Ble::arm() {
     if (ec || !scan_) return;
     // 3.4.6 and guide example 4.3: +BLESCAN:"<addr>",<rssi>,<adv_data>,<scan_rsp_data>,<addr_type>
     std::string out;
-    for (const auto& r : world_.ble.poll(*scan_, sim::BleMedium::Clock::now()))
+    for (const auto& r : world_.ble.poll(*scan_, sim::BleMedium::Clock::now())) {
+      if (world_.observed()) world_.note(fmt::format("ble {} hears {} ({})", id_, r.id, r.addr.str()));
       out += fmt::format("+BLESCAN:\"{}\",{},{},{},{}\r\n", r.addr.str(), r.rssi, sim::bytes_to_hex(r.adv_data),
                          sim::bytes_to_hex(r.scan_rsp), r.addr_type);
+    }
     if (!out.empty()) ctx_.engine().report(std::move(out));
     arm();
   });
