@@ -37,10 +37,12 @@ void save_str(Ctx& ctx, std::string_view key, std::string_view value, bool alway
 
 // ---- AT+BLEINIT (3.4.2) ---------------------------------------------------------------------
 Result bleinit_query(Ctx& ctx, Call& c) {
+  if (!ctx.ble()) return Result::error();  // a test double without Bluetooth
   c.reply(line(c, std::to_string(ctx.ble()->settings().role)));
   return Result::ok();
 }
 Result bleinit_set(Ctx& ctx, Call& c) {
+  if (!ctx.ble()) return Result::error();
   auto& b = *ctx.ble();
   const int role = int(c.args.integer(0));
   const int now = b.settings().role;
@@ -110,7 +112,7 @@ Result blename_set(Ctx& ctx, Call& c) {
 // ---- AT+BLESCANPARAM (3.4.5) ----------------------------------------------------------------
 Result blescanparam_query(Ctx& ctx, Call& c) {
   const auto& p = ctx.ble()->settings().scan;
-  c.reply(line(c, fmt::format("{},{},{},{},{}", p.type, p.own_addr_type, p.filter_policy, p.interval, p.window)));
+  c.reply(line(c, module::scan_params_text(p)));
   return Result::ok();
 }
 Result blescanparam_set(Ctx& ctx, Call& c) {
@@ -118,6 +120,7 @@ Result blescanparam_set(Ctx& ctx, Call& c) {
   if (a.integer(3) < a.integer(4)) return Result::invalid(4);  // <scan_window> <= <scan_interval>
   auto& p = ctx.ble()->settings().scan;
   p = {int(a.integer(0)), int(a.integer(1)), int(a.integer(2)), int(a.integer(3)), int(a.integer(4))};
+  save_str(ctx, "scan_param", module::scan_params_text(p));
   return Result::ok();
 }
 
@@ -165,8 +168,7 @@ Result bleadvdata_set(Ctx& ctx, Call& c) {
 Result bleadvparam_query(Ctx& ctx, Call& c) {
   const auto& p = ctx.ble()->settings().adv;
   // 3.4.8 note: without a peer address the query shows all zeros.
-  c.reply(line(c, fmt::format("{},{},{},{},{},{},{},{}", p.int_min, p.int_max, p.type, p.own_addr_type, p.channel_map,
-                              p.filter_policy, p.peer_addr_type, at::quoted(p.peer_addr.str()))));
+  c.reply(line(c, module::adv_params_text(p)));
   return Result::ok();
 }
 Result bleadvparam_set(Ctx& ctx, Call& c) {
@@ -186,6 +188,7 @@ Result bleadvparam_set(Ctx& ctx, Call& c) {
   }
   auto* b = ctx.ble();
   b->settings().adv = p;
+  save_str(ctx, "adv_param", module::adv_params_text(p));
   b->refresh();
   return Result::ok();
 }
@@ -208,6 +211,8 @@ Result bleadvdataex_set(Ctx& ctx, Call& c) {
   s.adv_data = *data;
   s.adv_ex = ex;
   s.adv.type = 0;  // 3.4.10 note: the adv type goes back to 0
+  save_str(ctx, "adv_data", sim::bytes_to_hex(*data));
+  save_str(ctx, "adv_param", module::adv_params_text(s.adv));
   // "Set the advertising data and start advertising" (3.4.10).
   b->start_advertising();
   return Result::ok();

@@ -1,5 +1,7 @@
 #include "module/ble.hpp"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "module/context.hpp"
@@ -41,6 +43,10 @@ void Ble::reset() {
   for (auto [key, field] : {std::pair{"adv_data", &s_.adv_data}, std::pair{"scan_rsp", &s_.scan_rsp}})
     if (auto v = nvs.get(kNs, key); v && v->type == flash::nvs::Type::Str)
       *field = sim::hex_to_bytes(v->as_string()).value_or("");
+  if (auto v = nvs.get(kNs, "adv_param"); v && v->type == flash::nvs::Type::Str)
+    s_.adv = adv_params_from_text(v->as_string()).value_or(s_.adv);
+  if (auto v = nvs.get(kNs, "scan_param"); v && v->type == flash::nvs::Type::Str)
+    s_.scan = scan_params_from_text(v->as_string()).value_or(s_.scan);
 }
 
 void Ble::set_role(int role) {
@@ -127,6 +133,36 @@ void Ble::arm() {
     if (!out.empty()) ctx_.engine().report(std::move(out));
     arm();
   });
+}
+
+std::string adv_params_text(const BleAdvParams& p) {
+  return fmt::format("{},{},{},{},{},{},{},\"{}\"", p.int_min, p.int_max, p.type, p.own_addr_type, p.channel_map,
+                     p.filter_policy, p.peer_addr_type, p.peer_addr.str());
+}
+
+std::string scan_params_text(const BleScanParams& p) {
+  return fmt::format("{},{},{},{},{}", p.type, p.own_addr_type, p.filter_policy, p.interval, p.window);
+}
+
+std::optional<BleAdvParams> adv_params_from_text(std::string_view text) {
+  BleAdvParams p;
+  char mac[18] = {};
+  const std::string t(text);
+  if (std::sscanf(t.c_str(), "%d,%d,%d,%d,%d,%d,%d,\"%17[0-9a-fA-F:]\"", &p.int_min, &p.int_max, &p.type,
+                  &p.own_addr_type, &p.channel_map, &p.filter_policy, &p.peer_addr_type, mac) != 8)
+    return std::nullopt;
+  auto m = sim::Mac::parse(mac);
+  if (!m) return std::nullopt;
+  p.peer_addr = *m;
+  return p;
+}
+
+std::optional<BleScanParams> scan_params_from_text(std::string_view text) {
+  BleScanParams p;
+  const std::string t(text);
+  if (std::sscanf(t.c_str(), "%d,%d,%d,%d,%d", &p.type, &p.own_addr_type, &p.filter_policy, &p.interval, &p.window) != 5)
+    return std::nullopt;
+  return p;
 }
 
 std::optional<std::string> build_adv_data_ex(const BleAdvDataEx& ex, int tx_power_dbm) {

@@ -81,6 +81,13 @@ class Ble {
   asio::steady_timer timer_, done_timer_;
 };
 
+// The parameters as the queries print them and NVS keeps them: AT+BLEADVPARAM? (3.4.8)
+// "32,64,0,0,7,0,0,\"00:00:00:00:00:00\"", AT+BLESCANPARAM? (3.4.5) "0,0,0,100,50"; and back.
+std::string adv_params_text(const BleAdvParams& p);
+std::string scan_params_text(const BleScanParams& p);
+std::optional<BleAdvParams> adv_params_from_text(std::string_view text);
+std::optional<BleScanParams> scan_params_from_text(std::string_view text);
+
 // AT+BLEADVDATAEX's advertising data: flags, complete local name, 16-bit or 128-bit service
 // UUID, manufacturer data, TX power; nullopt when it is over 31 bytes or a hex field is bad.
 std::optional<std::string> build_adv_data_ex(const BleAdvDataEx& ex, int tx_power_dbm);

@@ -193,8 +193,9 @@ TEST_F(BleTwoModules, RolesAndBadInput) {
   }
 }
 
-// AT+RST (3.4.2 notes): advertising ends and the role is gone; the name (AT+SYSSTORE=1), the
-// random address (always, protocol-rules §9) and the advertising data come back from flash.
+// AT+RST (3.4.2 notes): advertising ends and the role is gone; the name, the advertising and
+// scan parameters, the advertising data (AT+SYSSTORE=1) and the random address (always,
+// protocol-rules §9) come back from flash.
 TEST_F(BleTwoModules, RestartEndsAdvertisingAndKeepsSavedSettings) {
   try {
     ok(0, "AT+BLEINIT=2");
@@ -217,10 +218,18 @@ TEST_F(BleTwoModules, RestartEndsAdvertisingAndKeepsSavedSettings) {
     ok(0, "AT+BLEINIT=2");
     ok(0, "AT+BLENAME?", "+BLENAME:kept\r\n");
     ok(0, "AT+BLEADDR?", "+BLEADDR:\"c2:34:45:78:66:01\"\r\n");
-    ok(0, "AT+BLEADVPARAM=16384,16384,0,1,7");
+    ok(0, "AT+BLEADVPARAM?", "+BLEADVPARAM:16384,16384,0,1,7,0,0,\"00:00:00:00:00:00\"\r\n");
+    ok(1, "AT+BLESCANPARAM=1,0,0,200,100");
     ok(0, "AT+BLEADVSTART");
     at(1).send("AT+BLESCAN=1,1,1,\"c2:34:45:78:66:01\"\r\n");
     at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:01\",-40,020106,,1\r\n+BLESCANDONE\r\n", 3000ms);
+
+    // Module 1's scan parameters survive its own restart.
+    at(1).send("AT+RST\r\n");
+    at(1).expect(kOk + "\r\nready\r\n", 5000ms);
+    ok(1, "ATE0", "ATE0\r\n");
+    ok(1, "AT+BLEINIT=1");
+    ok(1, "AT+BLESCANPARAM?", "+BLESCANPARAM:1,0,0,200,100\r\n");
 
     // AT+BLEADDR=0 goes back to the public address, saved too.
     ok(0, "AT+BLEADDR=0");

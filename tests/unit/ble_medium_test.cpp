@@ -186,3 +186,30 @@ TEST(BleWorldFile, BadPeers) {
   fails("[[ble_peer]]\naddress = \"c2:34:45:78:66:89\"\n[[ble_peer]]\naddress = \"c2:34:45:78:66:8a\"\nid = \"ble1\"\n",
         "second [[ble_peer]]");
 }
+
+// module/ble.hpp: the parameters as the queries print them and NVS keeps them (3.4.5, 3.4.8),
+// and the advertising data AT+BLEADVDATAEX builds (3.4.10).
+#include "module/ble.hpp"
+
+TEST(BleModule, ParamsTextRoundTrip) {
+  espat::module::BleAdvParams a{50, 60, 3, 1, 4, 2, 1, *Mac::parse("12:34:45:78:66:88")};
+  const auto text = espat::module::adv_params_text(a);
+  EXPECT_EQ(text, "50,60,3,1,4,2,1,\"12:34:45:78:66:88\"");
+  auto back = espat::module::adv_params_from_text(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(espat::module::adv_params_text(*back), text);
+  EXPECT_FALSE(espat::module::adv_params_from_text("1,2,3"));
+  EXPECT_EQ(espat::module::scan_params_text(*espat::module::scan_params_from_text("1,0,0,200,100")), "1,0,0,200,100");
+  EXPECT_FALSE(espat::module::scan_params_from_text("x"));
+}
+
+TEST(BleModule, AdvDataEx) {
+  using espat::module::build_adv_data_ex;
+  EXPECT_EQ(bytes_to_hex(*build_adv_data_ex({"ESP-AT", "A002", "0102030405", 1}, 3)),
+            "0201060709455350" "2d4154030302a006ff0102030405020a03");
+  EXPECT_EQ(bytes_to_hex(*build_adv_data_ex({"", "", "", 0}, 3)), "020106");
+  EXPECT_EQ(bytes_to_hex(*build_adv_data_ex({"", "000102030405060708090a0b0c0d0e0f", "", 0}, 3)),
+            "02010611070f0e0d0c0b0a09080706050403020100");  // 128-bit, little-endian
+  EXPECT_FALSE(build_adv_data_ex({"", "A0", "", 0}, 3));   // neither 16 nor 128 bits
+  EXPECT_FALSE(build_adv_data_ex({std::string(26, 'n'), "A002", "", 0}, 3));  // 35 bytes
+}
