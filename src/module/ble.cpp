@@ -80,6 +80,7 @@ void Ble::refresh() {
   a.scan_rsp = s_.scan_rsp;
   a.interval = units_to_ms(s_.adv.int_min);
   a.rssi = world_.ble_module_rssi;
+  a.module = true;
   if (world_.observed())
     world_.note(fmt::format("ble {} advertises {} every {} ms: {}", id_, a.addr.str(), a.interval.count(),
                             sim::bytes_to_hex(a.adv_data)));

@@ -36,6 +36,7 @@ struct BleAdvertiser {
   std::string scan_rsp;      // raw bytes, at most 31; sent to active scanners of a scannable advert
   std::chrono::milliseconds interval{100};
   int rssi = -40;            // as every scanner sees it
+  bool module = false;       // a module's own advertising (the control API leaves it alone)
 };
 
 // One advertisement received: one "+BLESCAN:" line.

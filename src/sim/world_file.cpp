@@ -302,7 +302,7 @@ struct Reader {
       int i = 0;
       for (const auto& e : *arr) {
         if (!e.is_table()) fail(e, "BLE peers are written [[ble_peer]]");
-        auto a = ble_peer(*e.as_table(), i++);
+        auto a = ble_peer_from_table(*e.as_table(), i++, source);
         if (w.ble.find(a.id)) fail(e, fmt::format("a second [[ble_peer]] with the id \"{}\"", a.id));
         w.ble.advertise(std::move(a));
       }
@@ -348,6 +348,10 @@ NetFaults faults_from_table(const toml::table& t, const NetFaults& base, std::st
   Reader r{std::string(source)};
   r.only(t, {"latency_ms", "bandwidth", "udp_loss", "dns_fail", "refuse"});
   return r.faults(t, base);
+}
+
+BleAdvertiser ble_peer_from_table(const toml::table& t, int index, std::string_view source) {
+  return Reader{std::string(source)}.ble_peer(t, index);
 }
 
 SmartPhone phone_from_table(const toml::table& t, int index, std::string_view source) {
