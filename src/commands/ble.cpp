@@ -8,6 +8,7 @@
 #include "commands/handler.hpp"
 #include "commands/needs.hpp"
 #include "module/ble.hpp"
+#include "module/net.hpp"
 
 namespace espat::commands {
 
@@ -53,6 +54,7 @@ Result bleinit_set(Ctx& ctx, Call& c) {
   // The role cannot change without AT+RST; BLE cannot start with sleep off (protocol-rules §10).
   if (now != 0 && now != role) return Result::error();
   if (ctx.state().sleep_mode == 0) return Result::error();
+  if (ctx.net().settings().mode == 1) return Result::error();  // not with AT+CIPMODE=1 (3.4.2 notes)
   b.set_role(role);
   return Result::ok();
 }
@@ -230,6 +232,8 @@ Result bleadvstop(Ctx& ctx, Call&) {
 
 const at::Str kHex31{"data", 62, 0, false, valid_hex};  // 31 bytes in hex
 }  // namespace
+
+bool ble_initialized(Ctx& ctx) { return ctx.ble() && ctx.ble()->settings().role != 0; }
 
 at::Family ble_family() {
   using need::ble, need::ble_client, need::ble_server;

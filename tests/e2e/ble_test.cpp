@@ -184,8 +184,17 @@ TEST_F(BleTwoModules, RolesAndBadInput) {
     ok(1, "AT+BLESCAN=1,0,1,\"00:00:00:00:00:01\"");
     error(1, "AT+BLESCAN=1");                        // already scanning
     ok(1, "AT+BLESCAN=0");
+    // While initialised: sleep stays on, passthrough stays off (protocol-rules §10, 3.4.2 notes).
+    error(1, "AT+SLEEP=0");
+    error(1, "AT+CIPMODE=1");
     // Deinit, then another role.
     ok(1, "AT+BLEINIT=0");
+    ok(1, "AT+CIPMODE=1");
+    error(1, "AT+BLEINIT=1");
+    ok(1, "AT+CIPMODE=0");
+    ok(1, "AT+SLEEP=0");
+    error(1, "AT+BLEINIT=1");
+    ok(1, "AT+SLEEP=1");
     ok(1, "AT+BLEINIT?", "+BLEINIT:0\r\n");
     ok(1, "AT+BLEINIT=2");
   } catch (const Failure& e) {
