@@ -219,6 +219,9 @@ struct Reader {
     only(t, {"id", "address", "address_type", "name", "adv_type", "adv_data", "scan_rsp", "interval_ms", "rssi"});
     BleAdvertiser a;
     a.id = str(t, "id").value_or(fmt::format("ble{}", index + 1));
+    // "m<k>" is module k's own advertising on the medium.
+    if (a.id.size() > 1 && a.id[0] == 'm' && a.id.find_first_not_of("0123456789", 1) == std::string::npos)
+      fail(*t.get("id"), fmt::format("\"{}\" names a module's advertising: give the peer another id", a.id));
     auto addr = parsed<Mac>(t, "address", Mac::parse, "a BLE address like \"c2:34:45:78:66:89\"");
     if (!addr) fail(t, "a [[ble_peer]] needs an address");
     a.addr = *addr;

@@ -179,6 +179,7 @@ TEST(BleWorldFile, BadPeers) {
     }
   };
   fails("[[ble_peer]]\nname = \"x\"\n", "needs an address");
+  fails("[[ble_peer]]\nid = \"m1\"\naddress = \"c2:34:45:78:66:89\"\n", "names a module's advertising");
   fails("[[ble_peer]]\naddress = \"c2:34:45:78:66:89\"\nadv_data = \"abc\"\n", "hex string");
   fails("[[ble_peer]]\naddress = \"c2:34:45:78:66:89\"\nadv_data = \"" "00000000000000000000000000000000000000000000000000000000000000" "00\"\n",
         "at most 31 bytes");
