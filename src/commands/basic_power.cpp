@@ -1,5 +1,6 @@
 // Spec 3.1.13-3.1.14: AT+SLEEP, AT+SYSRAM.
 #include "commands/basic.hpp"
+#include "commands/ble.hpp"
 #include "commands/handler.hpp"
 
 namespace espat::commands {
@@ -14,6 +15,8 @@ std::vector<at::Command> power_commands() {
            return Result::ok();
          }),
          .set = plain([](Ctx& ctx, Call& c) {
+           // Sleep cannot be turned off while Bluetooth LE is initialised (protocol-rules §10).
+           if (c.args.integer(0) == 0 && ble_initialized(ctx)) return Result::error();
            ctx.state().sleep_mode = int(c.args.integer(0));
            if (ctx.state().sleep_mode == 2) c.after_result([&ctx] { ctx.light_sleep(); });
            return Result::ok();

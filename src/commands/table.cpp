@@ -1,6 +1,7 @@
 #include "commands/table.hpp"
 
 #include "commands/basic.hpp"
+#include "commands/ble.hpp"
 #include "commands/catalog.hpp"
 #include "commands/http.hpp"
 #include "commands/mqtt.hpp"
@@ -31,7 +32,7 @@ void join_catalog(at::Family& f) {
 // ping 8, mqtt 9, http 10, ws 11, ..., fs 18).
 at::Registry build() {
   at::Registry r;
-  for (auto* family : {basic_family, wifi_family, tcpip_family, mqtt_family, http_family, ws_family, fs_family}) {
+  for (auto* family : {basic_family, wifi_family, tcpip_family, mqtt_family, http_family, ws_family, ble_family, fs_family}) {
     at::Family f = family();
     join_catalog(f);
     r.add(std::move(f));

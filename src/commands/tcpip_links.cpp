@@ -2,6 +2,7 @@
 // settings around them.
 #include <spdlog/spdlog.h>
 
+#include "commands/ble.hpp"
 #include "commands/handler.hpp"
 #include "commands/kinds.hpp"
 #include "commands/tcpip.hpp"
@@ -188,6 +189,7 @@ Result cipmode_query(Ctx& ctx, Call& c) {
 Result cipmode_set(Ctx& ctx, Call& c) {
   const int mode = int(c.args.integer(0));
   if (mode == 1 && !net(ctx).passthrough_allowed()) return Result::error();  // one link only (3.3.18)
+  if (mode == 1 && ble_initialized(ctx)) return Result::error();              // nor with BLE (3.4.2 notes)
   settings(ctx).mode = mode;
   return Result::ok();
 }

@@ -24,6 +24,7 @@ class Net;
 class Ota;
 class Mqtt;
 class WebSockets;
+class Ble;
 
 // AT+SAVETRANSLINK (spec 3.1.9), stored at once, acted on at boot by the TCP/IP work.
 struct TransLink {
@@ -66,6 +67,7 @@ class Context : public at::Host {
   virtual Mqtt& mqtt() = 0;         // the MQTT client (spec 3.6)
   virtual Ota* ota() { return nullptr; }  // AT+CIUPDATE's state and downloads; null: none (test doubles)
   virtual WebSockets* websockets() { return nullptr; }  // spec 3.9's links; null: none (test doubles)
+  virtual Ble* ble() { return nullptr; }  // spec 3.4's Bluetooth LE; null: none (test doubles)
   // Calls f once everything written to the AT port so far has left it (at once without a port).
   virtual void on_output_drained(std::function<void()> f) = 0;
   virtual std::size_t output_backlog() const = 0;  // bytes written to the port, not yet out

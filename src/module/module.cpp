@@ -19,6 +19,7 @@
 #include "module/settings.hpp"
 #include "module/wifi.hpp"
 #include "module/websocket.hpp"
+#include "module/ble.hpp"
 #include "module/wifi_settings.hpp"
 
 namespace espat::module {
@@ -109,6 +110,8 @@ struct Module::Impl final : Context {
     ota_ = std::make_unique<Ota>(io, *this);
     ws_ = std::make_unique<WebSockets>(io, *this);
     mqtt_ = std::make_unique<Mqtt>(io, *this);
+    // ESP32 derives the Bluetooth address from the base MAC: base + 2.
+    ble_ = std::make_unique<Ble>(io, *this, *opts.world, base_mac_for(opts.flash_path).plus(2));
     wifi_->on_address_lost = [this](sim::Ipv4 ip) {
       net_->address_lost(asio::ip::address_v4(ip.v));
       mqtt_->address_lost();
@@ -137,6 +140,7 @@ struct Module::Impl final : Context {
     net_->stop();
     wifi_->stop();
     engine_.reset();
+    ble_->reset();
     engine_.set_deaf(true);
     load_state();
     heap_baseline = allocated_bytes(false);
@@ -202,6 +206,7 @@ struct Module::Impl final : Context {
   Ota* ota() override { return ota_.get(); }
   Mqtt& mqtt() override { return *mqtt_; }
   WebSockets* websockets() override { return ws_.get(); }
+  Ble* ble() override { return ble_.get(); }
   bool multiple_links() const override { return net_->settings().mux; }
   int links() const override { return net_->links(); }
   std::size_t output_backlog() const override { return port ? port->output_backlog() : 0; }
@@ -236,6 +241,7 @@ struct Module::Impl final : Context {
     after_output([this, ms] {
       mqtt_->reset();
       ws_->reset();
+      ble_->set_role(0);
       net_->stop();
       wifi_->stop();
       boot_timer.expires_after(ms);
@@ -274,6 +280,7 @@ struct Module::Impl final : Context {
   std::unique_ptr<Net> net_;    // after Wi-Fi: links go before the addresses they use
   std::unique_ptr<Mqtt> mqtt_;  // its connections are the module's own: before Net and Wi-Fi go
   std::unique_ptr<WebSockets> ws_;  // after Net: its connections close before the addresses go
+  std::unique_ptr<Ble> ble_;    // leaves the world's medium when the module goes
   std::unique_ptr<Ota> ota_;    // last: its downloads are cancelled before the rest goes
   transport::Port* port = nullptr;
   State st;
@@ -319,6 +326,7 @@ void Module::shutdown() {
   impl_->ota_->reset();
   impl_->mqtt_->reset();
   impl_->ws_->reset();
+  impl_->ble_->set_role(0);
   impl_->net_->stop();
   impl_->wifi_->stop();
   impl_->engine_.set_deaf(true);

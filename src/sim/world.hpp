@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/addr.hpp"
+#include "sim/ble.hpp"
 #include "sim/faults.hpp"
 
 namespace espat::sim {
@@ -216,6 +217,12 @@ class World {
   const std::map<const void*, MdnsEntry>& mdns() const { return mdns_; }
   // The world's answer for a name: its DNS entries, then "<host>.local" of the mDNS hosts.
   std::optional<Ipv4> resolve(std::string_view name) const;
+
+  // ---- Bluetooth LE (issue 11) --------------------------------------------------------------
+  // The advertisers: modules advertising (AT+BLEADVSTART) and the world file's [[ble_peer]]s.
+  BleMedium ble;
+  // The RSSI one module's advertisement shows another module's scan.
+  int ble_module_rssi = -40;
 
   // ---- the OTA server ----------------------------------------------------------------------
   OtaServer ota;

@@ -214,8 +214,47 @@ struct Reader {
     return p;
   }
 
+  // A [[ble_peer]]: a beacon or peripheral that advertises (issue 11).
+  BleAdvertiser ble_peer(const toml::table& t, int index) const {
+    only(t, {"id", "address", "address_type", "name", "adv_type", "adv_data", "scan_rsp", "interval_ms", "rssi"});
+    BleAdvertiser a;
+    a.id = str(t, "id").value_or(fmt::format("ble{}", index + 1));
+    // "m<k>" is module k's own advertising on the medium.
+    if (a.id.size() > 1 && a.id[0] == 'm' && a.id.find_first_not_of("0123456789", 1) == std::string::npos)
+      fail(*t.get("id"), fmt::format("\"{}\" names a module's advertising: give the peer another id", a.id));
+    auto addr = parsed<Mac>(t, "address", Mac::parse, "a BLE address like \"c2:34:45:78:66:89\"");
+    if (!addr) fail(t, "a [[ble_peer]] needs an address");
+    a.addr = *addr;
+    a.addr_type = parsed<int>(t, "address_type", [](const std::string& s) -> std::optional<int> {
+      if (s == "public") return 0;
+      if (s == "random") return 1;
+      return std::nullopt;
+    }, "public or random").value_or(0);
+    a.type = BleAdvType(integer(t, "adv_type", 0, 4).value_or(0));
+    auto hex = [&](std::string_view key) {
+      auto v = str(t, key);
+      if (!v) return std::string();
+      auto bytes = hex_to_bytes(*v);
+      if (!bytes) fail(*t.get(key), fmt::format("\"{}\" is a hex string, two digits a byte", key));
+      if (bytes->size() > 31) fail(*t.get(key), fmt::format("\"{}\" is at most 31 bytes", key));
+      return *bytes;
+    };
+    a.adv_data = hex("adv_data");
+    a.scan_rsp = hex("scan_rsp");
+    if (auto name = str(t, "name")) {
+      // Shorthand: the name as a complete local name (AD type 0x09) after the advertising data.
+      if (a.adv_data.size() + 2 + name->size() > 31) fail(*t.get("name"), "the name does not fit in the 31 bytes of advertising data");
+      a.adv_data += char(name->size() + 1);
+      a.adv_data += '\x09';
+      a.adv_data += *name;
+    }
+    a.interval = std::chrono::milliseconds(integer(t, "interval_ms", 20, 10240).value_or(100));
+    a.rssi = int(integer(t, "rssi", -127, 20).value_or(-60));
+    return a;
+  }
+
   void load(World& w, const toml::table& root) const {
-    only(root, {"world", "ap", "smartconfig", "dns", "ota", "module"});
+    only(root, {"world", "ap", "smartconfig", "dns", "ota", "module", "ble_peer"});
     if (const auto* n = root.get("world")) {
       const auto* t = n->as_table();
       if (!t) fail(*n, "[world] is a table");
@@ -260,6 +299,17 @@ struct Reader {
         w.phones().push_back(phone_from_table(*e.as_table(), i++, source));
       }
     }
+    if (const auto* n = root.get("ble_peer")) {
+      const auto* arr = n->as_array();
+      if (!arr) fail(*n, "BLE peers are written [[ble_peer]]");
+      int i = 0;
+      for (const auto& e : *arr) {
+        if (!e.is_table()) fail(e, "BLE peers are written [[ble_peer]]");
+        auto a = ble_peer_from_table(*e.as_table(), i++, source);
+        if (w.ble.find(a.id)) fail(e, fmt::format("a second [[ble_peer]] with the id \"{}\"", a.id));
+        w.ble.advertise(std::move(a));
+      }
+    }
     if (const auto* n = root.get("ota")) {
       const auto* t = n->as_table();
       if (!t) fail(*n, "[ota] is a table");
@@ -301,6 +351,10 @@ NetFaults faults_from_table(const toml::table& t, const NetFaults& base, std::st
   Reader r{std::string(source)};
   r.only(t, {"latency_ms", "bandwidth", "udp_loss", "dns_fail", "refuse"});
   return r.faults(t, base);
+}
+
+BleAdvertiser ble_peer_from_table(const toml::table& t, int index, std::string_view source) {
+  return Reader{std::string(source)}.ble_peer(t, index);
 }
 
 SmartPhone phone_from_table(const toml::table& t, int index, std::string_view source) {

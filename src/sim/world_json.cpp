@@ -128,6 +128,23 @@ SmartPhone phone_from_json(const json& j, int index) {
   return phone_from_table(table_of(j, "a phone"), index, "");
 }
 
+json to_json(const BleAdvertiser& a) {
+  json j = {{"id", a.id},
+            {"address", a.addr.str()},
+            {"address_type", a.addr_type == 1 ? "random" : "public"},
+            {"adv_type", int(a.type)},
+            {"adv_data", bytes_to_hex(a.adv_data)},
+            {"scan_rsp", bytes_to_hex(a.scan_rsp)},
+            {"interval_ms", a.interval.count()},
+            {"rssi", a.rssi}};
+  if (a.module) j["module"] = true;
+  return j;
+}
+
+BleAdvertiser ble_peer_from_json(const json& j, int index) {
+  return ble_peer_from_table(table_of(j, "a BLE peer"), index, "");
+}
+
 Ap patched_ap(const Ap& ap, const json& patch) {
   if (!patch.is_object()) throw WorldError("the changes must be a JSON object");
   if (patch.contains("id") && patch["id"] != ap.id) throw WorldError("\"id\" cannot change");

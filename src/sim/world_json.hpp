@@ -21,6 +21,10 @@ NetFaults faults_from_json(const nlohmann::json& j, const NetFaults& base);
 // BSSID and subnet (world_table.hpp). Throws WorldError naming the key at fault.
 Ap ap_from_json(const nlohmann::json& j, int index);
 SmartPhone phone_from_json(const nlohmann::json& j, int index);
+// A BLE advertiser (GET /ble/peers): the [[ble_peer]] keys, the data in hex, the name left in
+// adv_data; "module": true for a module's own advertising. From JSON: a [[ble_peer]]'s keys.
+nlohmann::json to_json(const BleAdvertiser& a);
+BleAdvertiser ble_peer_from_json(const nlohmann::json& j, int index);
 
 // The AP with the changes of a PATCH (an object of world-file keys) applied, checked as a whole.
 // "id" cannot change. When the security changes, the ciphers and PMF that followed from the old

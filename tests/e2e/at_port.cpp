@@ -191,6 +191,38 @@ bool PtyModule::stop() {
   return run_.stop();
 }
 
+namespace {
+std::vector<std::string> group_args(const fs::path& dir, int modules, std::vector<std::string> args) {
+  std::vector<std::string> argv = {"--modules", std::to_string(modules), "--pty", (dir / "at").string(), "--flash",
+                                   (dir / "flash.bin").string(), "--boot-ms", "20", "--control", "0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+}  // namespace
+
+ModuleGroup::ModuleGroup(const fs::path& dir, int modules, std::vector<std::string> args)
+    : run_(group_args(dir, modules, std::move(args)), dir / "stderr.log") {
+  // The chosen port is on stderr once the modules' ports are open.
+  control_port_ = run_.control_port();
+  for (int k = 0; k < modules; ++k)
+    at_.emplace_back(std::make_unique<AtPort>(dir / (k == 0 ? std::string("at") : "at-" + std::to_string(k))));
+  for (auto& p : at_) p->expect("\r\nready\r\n");
+  for (auto& p : at_) {
+    p->send("ATE0\r\n");
+    p->expect("ATE0\r\n\r\nOK\r\n");
+  }
+}
+
+ModuleGroup::~ModuleGroup() {
+  if (!stopped_) stop();
+}
+
+bool ModuleGroup::stop() {
+  stopped_ = true;
+  at_.clear();
+  return run_.stop();
+}
+
 int unused_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -99,6 +100,26 @@ class PtyModule {
   std::filesystem::path link_;
   EspatRun run_;
   std::optional<AtPort> at_;
+  bool stopped_ = false;
+};
+
+// `espat run --modules N --pty <dir>/at --flash <dir>/flash.bin --boot-ms 20 --control 0 ARGS...`:
+// module k's port is at-<k> (at for 0), each one's "ready" read and its echo turned off (ATE0).
+// Throws Failure when a port does not open or answer. Destroying it stops espat with SIGTERM.
+class ModuleGroup {
+ public:
+  ModuleGroup(const std::filesystem::path& dir, int modules, std::vector<std::string> args = {});
+  ~ModuleGroup();
+  int control_port() const { return control_port_; }
+  AtPort& at(int k) { return *at_.at(std::size_t(k)); }
+  EspatRun& run() { return run_; }
+  // Closes the ports and stops espat: true when it exited with status 0.
+  bool stop();
+
+ private:
+  EspatRun run_;
+  int control_port_ = 0;
+  std::vector<std::unique_ptr<AtPort>> at_;
   bool stopped_ = false;
 };
 

@@ -42,37 +42,26 @@ class TwoModules : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "espat-control-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    espat_.emplace(std::vector<std::string>{"--modules", "2", "--pty", (dir_ / "at").string(), "--flash",
-                                            (dir_ / "flash.bin").string(), "--boot-ms", "20", "--control", "0"},
-                   dir_ / "stderr.log");
     try {
-      // The chosen port is on stderr once the modules' ports are open.
-      http_.emplace("127.0.0.1", espat_->control_port());
+      modules_.emplace(dir_, 2);
+      http_.emplace("127.0.0.1", modules_->control_port());
       http_->set_read_timeout(10, 0);
-      at_.emplace_back(std::make_unique<AtPort>(dir_ / "at"));
-      at_.emplace_back(std::make_unique<AtPort>(dir_ / "at-1"));
-      for (auto& p : at_) p->expect("\r\nready\r\n");
-      for (auto& p : at_) {
-        p->send("ATE0\r\n");
-        p->expect("ATE0\r\n\r\nOK\r\n");
-      }
     } catch (const Failure& e) {
       FAIL() << e.what();
     }
   }
 
   void TearDown() override {
-    at_.clear();
-    if (espat_) {
-      EXPECT_TRUE(espat_->stop()) << "espat did not exit with status 0 within 5 s of SIGTERM";
-      if (HasFailure()) std::cout << "stderr of espat:\n" << espat_->stderr_text();
-      espat_.reset();
+    if (modules_) {
+      EXPECT_TRUE(modules_->stop()) << "espat did not exit with status 0 within 5 s of SIGTERM";
+      if (HasFailure()) std::cout << "stderr of espat:\n" << modules_->run().stderr_text();
+      modules_.reset();
     }
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
 
-  AtPort& at(int k) { return *at_[std::size_t(k)]; }
+  AtPort& at(int k) { return modules_->at(k); }
 
   // An HTTP call whose status must be `status`; returns the body as JSON (null when empty).
   json call(const std::string& method, const std::string& path, const json& body, int status) {
@@ -87,9 +76,8 @@ class TwoModules : public ::testing::Test {
   json get(const std::string& path) { return call("GET", path, nullptr, 200); }
 
   fs::path dir_;
-  std::optional<espat::e2e::EspatRun> espat_;
+  std::optional<espat::e2e::ModuleGroup> modules_;
   std::optional<httplib::Client> http_;
-  std::vector<std::unique_ptr<AtPort>> at_;
 };
 
 const std::string kJoinOk = "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n";

@@ -329,6 +329,37 @@ TEST_F(ControlApiServer, SoftApsAreMarkedAndLeftToTheirModule) {
   EXPECT_EQ(on_loop([&] { return softap.joined.size(); }), 1u);
 }
 
+// BLE peers (README "Bluetooth LE"): listed with the modules' own advertising, added with the
+// world file's [[ble_peer]] keys, removed; a module's advertising is left to its module.
+TEST_F(ControlApiServer, BlePeers) {
+  auto r = client->Post("/ble/peers", R"({"id":"tag","address":"c2:34:45:78:66:89","address_type":"random","name":"Tag","interval_ms":500,"rssi":-70})",
+                        "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(body(r)["adv_data"], "0409546167");
+  EXPECT_EQ(client->Post("/ble/peers", R"({"id":"tag","address":"c2:34:45:78:66:8a"})", "application/json")->status, 409);
+  EXPECT_EQ(client->Post("/ble/peers", R"({"address":"c2:34:45:78:66:8a","adv_data":"abc"})", "application/json")->status, 400);
+  on_loop([&] {
+    BleAdvertiser m;
+    m.id = "m0";
+    m.addr = *Mac::parse("24:0a:c4:00:00:02");
+    m.module = true;
+    world.ble.advertise(m);
+    return 0;
+  });
+  json all = body(client->Get("/ble/peers"));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["id"], "tag");
+  EXPECT_EQ(all[0]["address_type"], "random");
+  EXPECT_EQ(all[0]["interval_ms"], 500);
+  EXPECT_EQ(all[1]["module"], true);
+  EXPECT_EQ(body(client->Get("/world"))["ble_peers"].size(), 2u);
+  EXPECT_EQ(body(client->Get("/ble/peers/tag"))["rssi"], -70);
+  EXPECT_EQ(client->Delete("/ble/peers/m0")->status, 409);
+  EXPECT_EQ(client->Delete("/ble/peers/tag")->status, 204);
+  EXPECT_EQ(client->Delete("/ble/peers/tag")->status, 404);
+  EXPECT_EQ(on_loop([&] { return world.ble.advertisers().size(); }), 1u);
+}
+
 TEST_F(ControlApiServer, PhonesAndWps) {
   auto r = client->Post("/phones", R"({"id":"tablet","ssid":"espat-ap","password":"espat-password"})", "application/json");
   EXPECT_EQ(r->status, 201) << r->body;

@@ -1,0 +1,14 @@
+// Spec 3.4, Bluetooth LE AT Commands: GAP advertising and scanning (3.4.2-3.4.12) so far.
+#pragma once
+#include "at/command.hpp"
+
+namespace espat::module {
+class Context;
+}
+
+namespace espat::commands {
+at::Family ble_family();
+// Bluetooth LE is initialised (AT+BLEINIT=1 or 2): AT+SLEEP=0 and AT+CIPMODE=1 are then refused
+// (protocol-rules §10, spec 3.4.2 notes).
+bool ble_initialized(module::Context& ctx);
+}  // namespace espat::commands

@@ -1,0 +1,191 @@
+#include "module/ble.hpp"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "module/context.hpp"
+
+namespace espat::module {
+
+namespace {
+constexpr std::string_view kNs = "BLE";  // espat's own namespace: the firmware's is not documented
+
+std::chrono::milliseconds units_to_ms(int units) {
+  return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds(units * 625)));
+}
+}  // namespace
+
+Ble::Ble(asio::io_context& io, Context& ctx, sim::World& world, sim::Mac public_addr)
+    : ctx_(ctx), world_(world), id_(fmt::format("m{}", ctx.index())), public_(public_addr), timer_(io),
+      done_timer_(io) {
+  // A non-resolvable private address: the two top bits 00, derived from the public one.
+  private_ = public_addr;
+  private_.b[0] = std::uint8_t((public_addr.b[5] ^ 0x5a) & 0x3f);
+}
+
+Ble::~Ble() {
+  world_.ble.stop(id_);
+  world_.ble.unwatch(this);
+}
+
+sim::Mac Ble::own_addr(int type) const {
+  if (type == 0) return public_;
+  return s_.random_addr.value_or(private_);
+}
+
+void Ble::reset() {
+  set_role(0);
+  s_ = BleSettings{};
+  auto& nvs = ctx_.nvs();
+  if (auto v = nvs.get(kNs, "name"); v && v->type == flash::nvs::Type::Str) s_.name = v->as_string();
+  if (auto v = nvs.get(kNs, "addr"); v && v->type == flash::nvs::Type::Str) s_.random_addr = sim::Mac::parse(v->as_string());
+  for (auto [key, field] : {std::pair{"adv_data", &s_.adv_data}, std::pair{"scan_rsp", &s_.scan_rsp}})
+    if (auto v = nvs.get(kNs, key); v && v->type == flash::nvs::Type::Str)
+      *field = sim::hex_to_bytes(v->as_string()).value_or("");
+  if (auto v = nvs.get(kNs, "adv_param"); v && v->type == flash::nvs::Type::Str)
+    s_.adv = adv_params_from_text(v->as_string()).value_or(s_.adv);
+  if (auto v = nvs.get(kNs, "scan_param"); v && v->type == flash::nvs::Type::Str)
+    s_.scan = scan_params_from_text(v->as_string()).value_or(s_.scan);
+}
+
+void Ble::set_role(int role) {
+  if (role == 0) {
+    stop_advertising();
+    stop_scan();
+  }
+  s_.role = role;
+}
+
+void Ble::start_advertising() {
+  advertising_ = true;
+  refresh();
+}
+
+void Ble::stop_advertising() {
+  if (!advertising_) return;
+  advertising_ = false;
+  world_.ble.stop(id_);
+  if (world_.observed()) world_.note(fmt::format("ble {} advertising stopped", id_));
+}
+
+void Ble::refresh() {
+  if (!advertising_) return;
+  sim::BleAdvertiser a;
+  a.id = id_;
+  a.addr = own_addr(s_.adv.own_addr_type);
+  a.addr_type = s_.adv.own_addr_type;
+  a.type = sim::BleAdvType(s_.adv.type);
+  a.adv_data = s_.adv_data;
+  a.scan_rsp = s_.scan_rsp;
+  a.interval = units_to_ms(s_.adv.int_min);
+  a.rssi = world_.ble_module_rssi;
+  a.module = true;
+  if (world_.observed())
+    world_.note(fmt::format("ble {} advertises {} every {} ms: {}", id_, a.addr.str(), a.interval.count(),
+                            sim::bytes_to_hex(a.adv_data)));
+  world_.ble.advertise(std::move(a));
+}
+
+void Ble::start_scan(int duration_s, sim::BleScanFilter filter) {
+  stop_scan();
+  scan_.emplace();
+  scan_->self = id_;
+  scan_->active = s_.scan.type == 1;
+  scan_->filter = std::move(filter);
+  world_.ble.watch(this, [this] { arm(); });
+  if (duration_s > 0) {
+    done_timer_.expires_after(std::chrono::seconds(duration_s));
+    done_timer_.async_wait([this](std::error_code ec) {
+      if (ec || !scan_) return;
+      stop_scan();
+      ctx_.engine().report("+BLESCANDONE\r\n");
+    });
+  }
+  arm();
+}
+
+void Ble::stop_scan() {
+  if (!scan_) return;
+  scan_.reset();
+  world_.ble.unwatch(this);
+  timer_.cancel();
+  done_timer_.cancel();
+}
+
+void Ble::arm() {
+  if (!scan_) return;
+  const auto now = sim::BleMedium::Clock::now();
+  auto due = world_.ble.next_due(*scan_, now);
+  if (!due) {  // nobody advertises: the medium's watcher calls again
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(*due);
+  timer_.async_wait([this](std::error_code ec) {
+    if (ec || !scan_) return;
+    // 3.4.6 and guide example 4.3: +BLESCAN:"<addr>",<rssi>,<adv_data>,<scan_rsp_data>,<addr_type>
+    std::string out;
+    for (const auto& r : world_.ble.poll(*scan_, sim::BleMedium::Clock::now())) {
+      if (world_.observed()) world_.note(fmt::format("ble {} hears {} ({})", id_, r.id, r.addr.str()));
+      out += fmt::format("+BLESCAN:\"{}\",{},{},{},{}\r\n", r.addr.str(), r.rssi, sim::bytes_to_hex(r.adv_data),
+                         sim::bytes_to_hex(r.scan_rsp), r.addr_type);
+    }
+    if (!out.empty()) ctx_.engine().report(std::move(out));
+    arm();
+  });
+}
+
+std::string adv_params_text(const BleAdvParams& p) {
+  return fmt::format("{},{},{},{},{},{},{},\"{}\"", p.int_min, p.int_max, p.type, p.own_addr_type, p.channel_map,
+                     p.filter_policy, p.peer_addr_type, p.peer_addr.str());
+}
+
+std::string scan_params_text(const BleScanParams& p) {
+  return fmt::format("{},{},{},{},{}", p.type, p.own_addr_type, p.filter_policy, p.interval, p.window);
+}
+
+std::optional<BleAdvParams> adv_params_from_text(std::string_view text) {
+  BleAdvParams p;
+  char mac[18] = {};
+  const std::string t(text);
+  if (std::sscanf(t.c_str(), "%d,%d,%d,%d,%d,%d,%d,\"%17[0-9a-fA-F:]\"", &p.int_min, &p.int_max, &p.type,
+                  &p.own_addr_type, &p.channel_map, &p.filter_policy, &p.peer_addr_type, mac) != 8)
+    return std::nullopt;
+  auto m = sim::Mac::parse(mac);
+  if (!m) return std::nullopt;
+  p.peer_addr = *m;
+  return p;
+}
+
+std::optional<BleScanParams> scan_params_from_text(std::string_view text) {
+  BleScanParams p;
+  const std::string t(text);
+  if (std::sscanf(t.c_str(), "%d,%d,%d,%d,%d", &p.type, &p.own_addr_type, &p.filter_policy, &p.interval, &p.window) != 5)
+    return std::nullopt;
+  return p;
+}
+
+std::optional<std::string> build_adv_data_ex(const BleAdvDataEx& ex, int tx_power_dbm) {
+  auto uuid = sim::hex_to_bytes(ex.uuid);
+  auto manufacturer = sim::hex_to_bytes(ex.manufacturer);
+  if (!uuid || !manufacturer) return std::nullopt;
+  if (!uuid->empty() && uuid->size() != 2 && uuid->size() != 16) return std::nullopt;
+  std::string out("\x02\x01\x06", 3);  // flags: LE general discoverable, BR/EDR not supported
+  auto field = [&out](char type, std::string_view value) {
+    out += char(value.size() + 1);
+    out += type;
+    out += value;
+  };
+  if (!ex.name.empty()) field('\x09', ex.name);
+  if (!uuid->empty()) {  // little-endian on the air, written big-endian ("A002")
+    std::string le(uuid->rbegin(), uuid->rend());
+    field(uuid->size() == 2 ? '\x03' : '\x07', le);
+  }
+  if (!manufacturer->empty()) field('\xff', *manufacturer);
+  if (ex.include_power) field('\x0a', std::string(1, char(tx_power_dbm)));
+  if (out.size() > 31) return std::nullopt;
+  return out;
+}
+
+}  // namespace espat::module

@@ -1,0 +1,95 @@
+// The module's Bluetooth LE (spec 3.4, issue 11): its role (AT+BLEINIT), addresses, name, the
+// advertising it publishes on the world's medium (sim/ble.hpp) and the scan that prints what it
+// hears, "+BLESCAN:" lines paced by this module's io_context timer.
+#pragma once
+#include <optional>
+#include <string>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "sim/world.hpp"
+
+namespace espat::module {
+
+class Context;
+
+struct BleAdvParams {  // AT+BLEADVPARAM (3.4.8); intervals in 0.625 ms units
+  int int_min = 0x20, int_max = 0x40, type = 0, own_addr_type = 0, channel_map = 7, filter_policy = 0;
+  int peer_addr_type = 0;
+  sim::Mac peer_addr;
+};
+
+struct BleScanParams {  // AT+BLESCANPARAM (3.4.5)
+  int type = 0, own_addr_type = 0, filter_policy = 0, interval = 100, window = 50;
+};
+
+struct BleAdvDataEx {  // AT+BLEADVDATAEX (3.4.10), as typed
+  std::string name, uuid, manufacturer;  // uuid and manufacturer in hex
+  int include_power = 0;
+};
+
+struct BleSettings {
+  int role = 0;                         // 0 not initialised, 1 client, 2 server
+  std::string name = "ESP-AT";          // 3.4.4 default
+  std::optional<sim::Mac> random_addr;  // AT+BLEADDR=1[,<random_addr>]
+  BleAdvParams adv;
+  BleScanParams scan;
+  std::string adv_data, scan_rsp;       // raw bytes
+  std::optional<BleAdvDataEx> adv_ex;   // the last AT+BLEADVDATAEX, until AT+BLEADVDATA
+};
+
+class Ble {
+ public:
+  Ble(asio::io_context& io, Context& ctx, sim::World& world, sim::Mac public_addr);
+  ~Ble();
+  Ble(const Ble&) = delete;
+  Ble& operator=(const Ble&) = delete;
+
+  // Boot: advertising and scanning end, the role is none, the saved settings are read.
+  void reset();
+
+  BleSettings& settings() { return s_; }
+  sim::Mac public_addr() const { return public_; }
+  // The address used with <own_addr_type> (0 public, 1 random).
+  sim::Mac own_addr(int type) const;
+
+  // AT+BLEINIT=<role>; 0 deinitialises (advertising and scanning stop).
+  void set_role(int role);
+
+  // Advertising: published on the medium as "m<index>"; refresh() republishes changed data.
+  void start_advertising();
+  void stop_advertising();
+  bool advertising() const { return advertising_; }
+  void refresh();
+
+  // Scanning: "+BLESCAN:" lines until stop_scan(), or for duration_s seconds then "+BLESCANDONE".
+  void start_scan(int duration_s, sim::BleScanFilter filter);
+  void stop_scan();
+  bool scanning() const { return scan_.has_value(); }
+
+ private:
+  void arm();
+  Context& ctx_;
+  sim::World& world_;
+  std::string id_;  // on the medium: "m<index>"
+  sim::Mac public_;
+  sim::Mac private_;  // AT+BLEADDR=1 without an address
+  BleSettings s_;
+  bool advertising_ = false;
+  std::optional<sim::BleScan> scan_;
+  asio::steady_timer timer_, done_timer_;
+};
+
+// The parameters as the queries print them and NVS keeps them: AT+BLEADVPARAM? (3.4.8)
+// "32,64,0,0,7,0,0,\"00:00:00:00:00:00\"", AT+BLESCANPARAM? (3.4.5) "0,0,0,100,50"; and back.
+std::string adv_params_text(const BleAdvParams& p);
+std::string scan_params_text(const BleScanParams& p);
+std::optional<BleAdvParams> adv_params_from_text(std::string_view text);
+std::optional<BleScanParams> scan_params_from_text(std::string_view text);
+
+// AT+BLEADVDATAEX's advertising data: flags, complete local name, 16-bit or 128-bit service
+// UUID, manufacturer data, TX power; nullopt when it is over 31 bytes or a hex field is bad.
+std::optional<std::string> build_adv_data_ex(const BleAdvDataEx& ex, int tx_power_dbm);
+
+}  // namespace espat::module

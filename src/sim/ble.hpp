@@ -1,0 +1,101 @@
+// The Bluetooth LE radio medium of the world (issue 11): who advertises what, and what a scanner
+// sees of it. Pure: no I/O, no timers. A scanner (a module's AT+BLESCAN, module/ble.hpp) polls it
+// with the time of its own io_context timer; each advertiser is reported about once per its
+// advertising interval, its first time at once.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/addr.hpp"
+
+namespace espat::sim {
+
+// "0201060a09" → bytes; nullopt for an odd length or a non-hex digit. Either case is accepted.
+std::optional<std::string> hex_to_bytes(std::string_view hex);
+// bytes → lower-case hex, as +BLESCAN prints them (guide example 4.3).
+std::string bytes_to_hex(std::string_view bytes);
+
+// The local name an advertisement carries: AD type 0x09 (complete) or 0x08 (shortened), in the
+// advertising data first, then the scan response; "" when none.
+std::string ble_local_name(std::string_view adv_data, std::string_view scan_rsp);
+
+// <adv_type> of AT+BLEADVPARAM (spec 3.4.8).
+enum class BleAdvType { Ind = 0, DirectHigh = 1, ScanInd = 2, NonConnInd = 3, DirectLow = 4 };
+
+struct BleAdvertiser {
+  std::string id;            // unique in the medium: "m0" for module 0, a peer's own id
+  Mac addr;
+  int addr_type = 0;         // 0 public, 1 random (the <addr_type> of +BLESCAN)
+  BleAdvType type = BleAdvType::Ind;
+  std::string adv_data;      // raw bytes, at most 31
+  std::string scan_rsp;      // raw bytes, at most 31; sent to active scanners of a scannable advert
+  std::chrono::milliseconds interval{100};
+  int rssi = -40;            // as every scanner sees it
+  bool module = false;       // a module's own advertising (the control API leaves it alone)
+};
+
+// One advertisement received: one "+BLESCAN:" line.
+struct BleReport {
+  std::string id;
+  Mac addr;
+  int addr_type = 0;
+  int rssi = 0;
+  std::string adv_data, scan_rsp;
+};
+
+// AT+BLESCAN=1,<duration>,<filter_type>,<filter_param> (spec 3.4.6).
+struct BleScanFilter {
+  enum Kind { None = 0, Mac = 1, Name = 2 } kind = None;
+  std::string param;  // the MAC as typed (any case), or the name
+};
+
+// A scanner's state: what it looks for and when each advertiser is next due.
+struct BleScan {
+  using Clock = std::chrono::steady_clock;
+  std::string self;       // the scanner's own advertiser id: it does not hear itself
+  bool active = false;    // AT+BLESCANPARAM <scan_type> 1: scan responses are asked for
+  BleScanFilter filter;
+  std::map<std::string, Clock::time_point, std::less<>> next;  // by advertiser id
+
+  // What an advertisement shows this scanner: a directed one carries no data; the scan response
+  // comes to an active scanner from a scannable advertiser (ADV_IND, ADV_SCAN_IND) only.
+  static bool directed(const BleAdvertiser& a) { return a.type == BleAdvType::DirectHigh || a.type == BleAdvType::DirectLow; }
+  std::string adv_data_of(const BleAdvertiser& a) const { return directed(a) ? std::string() : a.adv_data; }
+  std::string scan_rsp_of(const BleAdvertiser& a) const {
+    return active && (a.type == BleAdvType::Ind || a.type == BleAdvType::ScanInd) ? a.scan_rsp : std::string();
+  }
+};
+
+class BleMedium {
+ public:
+  using Clock = BleScan::Clock;
+
+  // Starts advertising, or replaces the advertiser with the same id. Watchers are told.
+  void advertise(BleAdvertiser a);
+  bool stop(std::string_view id);  // true if it was advertising
+  const std::vector<BleAdvertiser>& advertisers() const { return adverts_; }
+  const BleAdvertiser* find(std::string_view id) const;
+
+  // The advertisements `scan` receives by `now`, in the medium's order; each one reported is
+  // next due one interval later. Advertisers that stopped are forgotten.
+  std::vector<BleReport> poll(BleScan& scan, Clock::time_point now) const;
+  // When the next advertisement is due for `scan` (nullopt: nobody advertises).
+  std::optional<Clock::time_point> next_due(const BleScan& scan, Clock::time_point now) const;
+
+  // Called after any advertiser started, changed or stopped (a scanner waiting with nothing due).
+  void watch(const void* key, std::function<void()> f) { watchers_[key] = std::move(f); }
+  void unwatch(const void* key) { watchers_.erase(key); }
+
+ private:
+  bool matches(const BleScan& scan, const BleAdvertiser& a) const;
+  void changed();
+  std::vector<BleAdvertiser> adverts_;
+  std::map<const void*, std::function<void()>> watchers_;
+};
+
+}  // namespace espat::sim

@@ -1,0 +1,257 @@
+// Bluetooth LE between two modules of one world (issue 11, first step): `espat run --modules 2`
+// with a world file holding a beacon. Module 0 advertises as guide example 4.3 does
+// (AT+BLEINIT=2, AT+BLEADVDATA, AT+BLEADVSTART), module 1 scans (AT+BLEINIT=1, AT+BLESCAN) and
+// prints its "+BLESCAN:" lines byte for byte (spec 3.4.6); then the world file's beacon, the
+// filters, +BLESCANDONE, and what the role preconditions and bad parameters answer.
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "at_port.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using espat::e2e::AtPort;
+using espat::e2e::Failure;
+
+constexpr const char* kWorld = R"(
+[[ble_peer]]
+id = "tag"
+address = "c2:34:45:78:66:89"
+address_type = "random"
+adv_data = "020106"
+name = "Tag"
+interval_ms = 10240
+rssi = -77
+)";
+
+const std::string kOk = "\r\nOK\r\n", kError = "\r\nERROR\r\n";
+
+class BleTwoModules : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    try {
+      std::ofstream(dir_ / "world.toml") << kWorld;
+      modules_.emplace(dir_.path(), 2, std::vector<std::string>{"--world", (dir_ / "world.toml").string()});
+    } catch (const Failure& e) {
+      FAIL() << e.what();
+    }
+  }
+  void TearDown() override {
+    if (modules_) {
+      EXPECT_TRUE(modules_->stop());
+      if (HasFailure()) std::cout << "stderr of espat:\n" << modules_->run().stderr_text();
+    }
+  }
+  AtPort& at(int k) { return modules_->at(k); }
+  void ok(int k, const std::string& cmd, const std::string& answer = "") {
+    at(k).send(cmd + "\r\n");
+    at(k).expect(answer + kOk);
+  }
+  void error(int k, const std::string& cmd) {
+    at(k).send(cmd + "\r\n");
+    at(k).expect(kError);
+  }
+  // AT+BLEADDR? of module k: the address without quotes.
+  std::string address(int k) {
+    at(k).send("AT+BLEADDR?\r\n");
+    std::string m = at(k).match("\\+BLEADDR:\"[0-9a-f:]{17}\"\r\n\r\nOK\r\n");
+    return m.substr(10, 17);
+  }
+
+  espat::e2e::TempDir dir_{"espat-ble"};
+  std::optional<espat::e2e::ModuleGroup> modules_;
+};
+
+TEST_F(BleTwoModules, ServerAdvertisesClientScans) {
+  try {
+    // Module 0, the server of guide example 4.3.
+    ok(0, "AT+BLEINIT=2");
+    ok(0, "AT+BLEINIT?", "+BLEINIT:2\r\n");
+    const std::string addr0 = address(0);
+    ok(0, "AT+BLEADVPARAM?", "+BLEADVPARAM:32,64,0,0,7,0,0,\"00:00:00:00:00:00\"\r\n");
+    ok(0, "AT+BLEADVPARAM=800,800,0,0,7");  // 500 ms
+    ok(0, "AT+BLEADVDATA=\"0201060A09457370726573736966030302A0\"");
+    ok(0, "AT+BLEADVSTART");
+
+    // Module 1, the client: continuous scan, filtered on module 0's address (the beacon is
+    // heard too otherwise), seen about once per 500 ms.
+    ok(1, "AT+BLEINIT=1");
+    const std::string line = "+BLESCAN:\"" + addr0 + "\",-40,0201060a09457370726573736966030302a0,,0\r\n";
+    const auto start = std::chrono::steady_clock::now();
+    ok(1, "AT+BLESCAN=1,0,1,\"" + addr0 + "\"");
+    at(1).expect(line);
+    at(1).expect(line);
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, 450ms);
+    ok(1, "AT+BLESCAN=0");
+    at(1).silence(700ms);
+
+    // Active scan: module 0's scan response comes with its advertisement.
+    ok(0, "AT+BLESCANRSPDATA=\"1122334455\"");
+    ok(0, "AT+BLEADVPARAM=16384,16384,0,0,7");  // 10.24 s: one sighting in a 1 s scan
+    ok(1, "AT+BLESCANPARAM=1,0,0,100,50");
+    ok(1, "AT+BLESCANPARAM?", "+BLESCANPARAM:1,0,0,100,50\r\n");
+    at(1).send("AT+BLESCAN=1,1,1,\"" + addr0 + "\"\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"" + addr0 + "\",-40,0201060a09457370726573736966030302a0,1122334455,0\r\n" +
+                 "+BLESCANDONE\r\n", 3000ms);
+
+    // A random static address (3.4.3) advertised with <own_addr_type> 1 (the 3.4.8 example).
+    ok(0, "AT+BLEADDR=1,\"c2:34:45:78:66:88\"");
+    ok(0, "AT+BLEADDR?", "+BLEADDR:\"c2:34:45:78:66:88\"\r\n");
+    ok(0, "AT+BLEADVPARAM=16384,16384,0,1,4,0,1,\"12:34:45:78:66:88\"");
+    ok(0, "AT+BLEADVPARAM?", "+BLEADVPARAM:16384,16384,0,1,4,0,1,\"12:34:45:78:66:88\"\r\n");
+    at(1).send("AT+BLESCAN=1,1,1,\"C2:34:45:78:66:88\"\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:88\",-40,0201060a09457370726573736966030302a0,1122334455,1\r\n" +
+                 "+BLESCANDONE\r\n", 3000ms);
+
+    // AT+BLEADVSTOP: nothing heard any more.
+    ok(0, "AT+BLEADVSTOP");
+    at(1).send("AT+BLESCAN=1,1,1,\"c2:34:45:78:66:88\"\r\n");
+    at(1).expect(kOk + "+BLESCANDONE\r\n", 3000ms);
+
+    // AT+BLEADVDATAEX (3.4.10) sets the data and starts advertising; the adv type goes back to 0.
+    ok(0, "AT+BLEADVPARAM=16384,16384,3,1,7");
+    ok(0, "AT+BLEADVDATAEX=\"ESP-AT\",\"A002\",\"0102030405\",1");
+    ok(0, "AT+BLEADVDATAEX?", "+BLEADVDATAEX:\"ESP-AT\",\"A002\",\"0102030405\",1\r\n");
+    ok(0, "AT+BLEADVPARAM?", "+BLEADVPARAM:16384,16384,0,1,7,0,0,\"00:00:00:00:00:00\"\r\n");
+    at(1).send("AT+BLESCAN=1,1,2,\"ESP-AT\"\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:88\",-40,0201060709455350" "2d4154030302a006ff0102030405020a03,1122334455,1\r\n" +
+                 "+BLESCANDONE\r\n", 3000ms);
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+TEST_F(BleTwoModules, WorldBeaconSeenByScanner) {
+  try {
+    ok(1, "AT+BLEINIT=1");
+    // Passive scan, by name: the beacon's advertisement, no scan response.
+    at(1).send("AT+BLESCAN=1,1,2,\"Tag\"\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:89\",-77,0201060409546167,,1\r\n+BLESCANDONE\r\n", 3000ms);
+    // Unfiltered: the beacon, once in a second (its interval is 10.24 s), and nobody else.
+    at(1).send("AT+BLESCAN=1,1\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:89\",-77,0201060409546167,,1\r\n+BLESCANDONE\r\n", 3000ms);
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+TEST_F(BleTwoModules, RolesAndBadInput) {
+  try {
+    // Nothing but AT+BLEINIT before initialisation (3.4.2 notes).
+    ok(0, "AT+BLEINIT?", "+BLEINIT:0\r\n");
+    error(0, "AT+BLEADDR?");
+    error(0, "AT+BLESCAN=1");
+    error(0, "AT+BLEADVSTART");
+    // The server neither scans nor changes role without AT+RST.
+    ok(0, "AT+BLEINIT=2");
+    error(0, "AT+BLESCAN=1");
+    error(0, "AT+BLESCANPARAM=0,0,0,100,50");
+    error(0, "AT+BLEINIT=1");
+    ok(0, "AT+BLEINIT=2");
+    ok(0, "AT+BLENAME?", "+BLENAME:ESP-AT\r\n");
+    ok(0, "AT+BLENAME=\"esp_demo\"");
+    ok(0, "AT+BLENAME?", "+BLENAME:esp_demo\r\n");
+    error(0, "AT+BLENAME=\"" + std::string(33, 'n') + "\"");
+    // Bad parameters.
+    error(0, "AT+BLEADVDATA=\"123\"");                                          // odd length
+    error(0, "AT+BLEADVDATA=\"zz\"");                                           // not hex
+    error(0, "AT+BLEADVDATA=\"" + std::string(64, '0') + "\"");                 // 32 bytes
+    error(0, "AT+BLEADVPARAM=64,32,0,0,7");                                     // min > max
+    error(0, "AT+BLEADVPARAM=16,32,0,0,7");                                     // below 0x20
+    error(0, "AT+BLEADVPARAM=32,64,5,0,7");                                     // no such type
+    error(0, "AT+BLEADVPARAM=32,64,0,0,7,0,1");                                 // a peer type without address
+    error(0, "AT+BLEADDR=1,\"12:34:56:78:9a:bc\"");                             // not static: top bits 00
+    error(0, "AT+BLEADDR=1,\"ff:ff:ff:ff:ff:ff\"");                             // random part all ones
+    error(0, "AT+BLEADVDATAEX=\"a-name-long-enough-to-overflow\",\"A002\",\"0102030405\",1");  // over 31 bytes
+    // The client does not advertise.
+    ok(1, "AT+BLEINIT=1");
+    error(1, "AT+BLEADVSTART");
+    error(1, "AT+BLEADVDATA=\"020106\"");
+    error(1, "AT+BLESCANRSPDATA=\"1122\"");
+    error(1, "AT+BLESCANPARAM=0,0,0,50,100");        // window > interval
+    error(1, "AT+BLESCAN=0,1");                      // stopping takes no duration
+    error(1, "AT+BLESCAN=1,1,1");                    // a filter type without its parameter
+    error(1, "AT+BLESCAN=1,1,1,\"not-a-mac\"");
+    error(1, "AT+BLESCAN=1,1,3,\"x\"");
+    ok(1, "AT+BLESCAN=1,0,1,\"00:00:00:00:00:01\"");
+    error(1, "AT+BLESCAN=1");                        // already scanning
+    ok(1, "AT+BLESCAN=0");
+    // While initialised: sleep stays on, passthrough stays off (protocol-rules §10, 3.4.2 notes).
+    error(1, "AT+SLEEP=0");
+    error(1, "AT+CIPMODE=1");
+    // Deinit, then another role.
+    ok(1, "AT+BLEINIT=0");
+    ok(1, "AT+CIPMODE=1");
+    error(1, "AT+BLEINIT=1");
+    ok(1, "AT+CIPMODE=0");
+    ok(1, "AT+SLEEP=0");
+    error(1, "AT+BLEINIT=1");
+    ok(1, "AT+SLEEP=1");
+    ok(1, "AT+BLEINIT?", "+BLEINIT:0\r\n");
+    ok(1, "AT+BLEINIT=2");
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+// AT+RST (3.4.2 notes): advertising ends and the role is gone; the name, the advertising and
+// scan parameters, the advertising data (AT+SYSSTORE=1) and the random address (always,
+// protocol-rules §9) come back from flash.
+TEST_F(BleTwoModules, RestartEndsAdvertisingAndKeepsSavedSettings) {
+  try {
+    ok(0, "AT+BLEINIT=2");
+    ok(0, "AT+BLENAME=\"kept\"");
+    ok(0, "AT+BLEADDR=1,\"c2:34:45:78:66:01\"");
+    ok(0, "AT+BLEADVPARAM=16384,16384,0,1,7");
+    ok(0, "AT+BLEADVDATA=\"020106\"");
+    ok(0, "AT+BLEADVSTART");
+    ok(1, "AT+BLEINIT=1");
+    at(1).send("AT+BLESCAN=1,1,1,\"c2:34:45:78:66:01\"\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:01\",-40,020106,,1\r\n+BLESCANDONE\r\n", 3000ms);
+
+    at(0).send("AT+RST\r\n");
+    at(0).expect(kOk + "\r\nready\r\n", 5000ms);
+    ok(0, "ATE0", "ATE0\r\n");  // echo is on again after a restart
+    at(1).send("AT+BLESCAN=1,1,1,\"c2:34:45:78:66:01\"\r\n");
+    at(1).expect(kOk + "+BLESCANDONE\r\n", 3000ms);
+
+    ok(0, "AT+BLEINIT?", "+BLEINIT:0\r\n");
+    ok(0, "AT+BLEINIT=2");
+    ok(0, "AT+BLENAME?", "+BLENAME:kept\r\n");
+    ok(0, "AT+BLEADDR?", "+BLEADDR:\"c2:34:45:78:66:01\"\r\n");
+    ok(0, "AT+BLEADVPARAM?", "+BLEADVPARAM:16384,16384,0,1,7,0,0,\"00:00:00:00:00:00\"\r\n");
+    ok(1, "AT+BLESCANPARAM=1,0,0,200,100");
+    ok(0, "AT+BLEADVSTART");
+    at(1).send("AT+BLESCAN=1,1,1,\"c2:34:45:78:66:01\"\r\n");
+    at(1).expect(kOk + "+BLESCAN:\"c2:34:45:78:66:01\",-40,020106,,1\r\n+BLESCANDONE\r\n", 3000ms);
+
+    // Module 1's scan parameters survive its own restart.
+    at(1).send("AT+RST\r\n");
+    at(1).expect(kOk + "\r\nready\r\n", 5000ms);
+    ok(1, "ATE0", "ATE0\r\n");
+    ok(1, "AT+BLEINIT=1");
+    ok(1, "AT+BLESCANPARAM?", "+BLESCANPARAM:1,0,0,200,100\r\n");
+
+    // AT+BLEADDR=0 goes back to the public address, saved too.
+    ok(0, "AT+BLEADDR=0");
+    const std::string pub = address(0);
+    EXPECT_NE(pub, "c2:34:45:78:66:01");
+    // ESP32's Bluetooth address is the base (station) MAC + 2.
+    at(0).send("AT+CIPSTAMAC?\r\n");
+    const std::string sta = at(0).match("\\+CIPSTAMAC:\"[0-9a-f:]{17}\"\r\n\r\nOK\r\n").substr(12, 17);
+    EXPECT_EQ(pub.substr(0, 15), sta.substr(0, 15));
+    EXPECT_EQ(std::stoi(pub.substr(15), nullptr, 16), (std::stoi(sta.substr(15), nullptr, 16) + 2) % 256);
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+}  // namespace
