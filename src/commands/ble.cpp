@@ -278,14 +278,13 @@ Result bleconnparam_query(Ctx& ctx, Call& c) {
 }
 Result bleconnparam_set(Ctx& ctx, Call& c) {
   const auto& a = c.args;
-  auto* l = ctx.ble()->link(int(a.integer(0)));
-  if (!l) return Result::error();
+  if (!ctx.ble()->link(int(a.integer(0)))) return Result::error();
   if (a.integer(1) > a.integer(2)) return Result::invalid(2);  // <min_interval> <= <max_interval>
-  l->min_interval = int(a.integer(1));
-  l->max_interval = int(a.integer(2));
-  l->interval = l->min_interval;  // the peer accepts: the central takes the shortest
-  l->latency = int(a.integer(3));
-  l->timeout = int(a.integer(4));
+  // The update is done after the OK; both ends report the new parameters.
+  const int index = int(a.integer(0)), min = int(a.integer(1)), max = int(a.integer(2));
+  const int latency = int(a.integer(3)), timeout = int(a.integer(4));
+  auto* b = ctx.ble();
+  c.after_result([b, index, min, max, latency, timeout] { b->set_conn_params(index, min, max, latency, timeout); });
   return Result::ok();
 }
 

@@ -52,6 +52,11 @@ void Ble::on_link(const sim::BleLink& l, sim::BleLinkEvent e) {
     ctx_.engine().report(fmt::format("+BLECFGMTU:{},{}\r\n", l.index_of(id_), l.mtu));
     return;
   }
+  if (e == sim::BleLinkEvent::Params) {  // 3.4.14's line, at both ends once the update is done
+    ctx_.engine().report(fmt::format("+BLECONNPARAM:{},{},{},{},{},{}\r\n", l.index_of(id_), l.min_interval,
+                                     l.max_interval, l.interval, l.latency, l.timeout));
+    return;
+  }
   const bool up = e == sim::BleLinkEvent::Up;
   if (up && !central) advertising_ = false;  // the medium stopped it
   if (world_.observed())

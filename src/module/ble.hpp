@@ -75,6 +75,9 @@ class Ble {
   asio::awaitable<const sim::BleLink*> connect(int index, sim::Mac target, int addr_type, std::chrono::seconds timeout);
   bool disconnect(int index) { return world_.ble.disconnect(id_, index); }
   bool set_mtu(int index, int mtu) { return world_.ble.set_mtu(id_, index, mtu); }
+  bool set_conn_params(int index, int min, int max, int latency, int timeout) {
+    return world_.ble.set_params(id_, index, min, max, latency, timeout);
+  }
   sim::BleLink* link(int index) { return world_.ble.link(id_, index); }
   std::vector<const sim::BleLink*> links() const { return world_.ble.links_of(id_); }
   const std::string& id() const { return id_; }

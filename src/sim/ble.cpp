@@ -186,6 +186,19 @@ bool BleMedium::set_mtu(std::string_view who, int index, int mtu) {
   return true;
 }
 
+bool BleMedium::set_params(std::string_view who, int index, int min_interval, int max_interval, int latency, int timeout) {
+  auto* l = link(who, index);
+  if (!l) return false;
+  l->min_interval = min_interval;
+  l->max_interval = max_interval;
+  l->interval = min_interval;  // the peer accepts: the central takes the shortest
+  l->latency = latency;
+  l->timeout = timeout;
+  const BleLink copy = *l;
+  tell(copy, BleLinkEvent::Params);
+  return true;
+}
+
 void BleMedium::tell(const BleLink& l, BleLinkEvent e) {
   for (const std::string* id : {&l.central, &l.peripheral}) {
     auto it = link_watchers_.find(*id);

@@ -87,7 +87,7 @@ struct BleLink {
   Mac peer_addr_of(std::string_view who) const { return central == who ? peripheral_addr : central_addr; }
 };
 
-enum class BleLinkEvent { Down, Up, Mtu };
+enum class BleLinkEvent { Down, Up, Mtu, Params };
 
 class BleMedium {
  public:
@@ -117,6 +117,8 @@ class BleMedium {
   std::vector<const BleLink*> links_of(std::string_view who) const;
   // The MTU exchange of `who`'s link `index` settled on `mtu`: both ends are told.
   bool set_mtu(std::string_view who, int index, int mtu);
+  // The connection parameters were updated (AT+BLECONNPARAM=): both ends are told (Params).
+  bool set_params(std::string_view who, int index, int min_interval, int max_interval, int latency, int timeout);
   static constexpr int kMaxLinks = 3;  // <conn_index> 0-2 (3.4.13)
   void watch_links(std::string id, std::function<void(const BleLink&, BleLinkEvent)> f) { link_watchers_[std::move(id)] = std::move(f); }
   void unwatch_links(std::string_view id) {

@@ -286,6 +286,8 @@ TEST_F(BleTwoModules, ClientConnectsToServer) {
 
     ok(1, "AT+BLECONNPARAM?", "+BLECONNPARAM:0,0,0,24,0,500\r\n");
     ok(1, "AT+BLECONNPARAM=0,12,14,1,500");
+    at(1).expect("+BLECONNPARAM:0,12,14,12,1,500\r\n");
+    at(0).expect("+BLECONNPARAM:0,12,14,12,1,500\r\n");
     ok(0, "AT+BLECONNPARAM?", "+BLECONNPARAM:0,12,14,12,1,500\r\n");
     error(1, "AT+BLECONNPARAM=1,12,14,1,500");  // no connection 1
     error(1, "AT+BLECONNPARAM=0,14,12,1,500");  // min > max

@@ -174,6 +174,9 @@ TEST(BleMedium, ConnectDisconnectDrop) {
   EXPECT_EQ(m.connect("m1", 2, central, server.addr), nullptr);  // index taken
   EXPECT_TRUE(m.set_mtu("m0", 0, 300));
   EXPECT_EQ(m.link("m1", 2)->mtu, 300);
+  EXPECT_TRUE(m.set_params("m1", 2, 12, 14, 1, 500));
+  EXPECT_EQ(m.link("m0", 0)->interval, 12);
+  EXPECT_FALSE(m.set_params("m1", 1, 12, 14, 1, 500));
   EXPECT_EQ(m.links_of("m0").size(), 1u);
   EXPECT_FALSE(m.disconnect("m1", 0));
   EXPECT_TRUE(m.disconnect("m1", 2));
@@ -183,8 +186,9 @@ TEST(BleMedium, ConnectDisconnectDrop) {
   EXPECT_EQ(m.link("m0", 0)->central, "m2");
   m.drop("m0");
   EXPECT_EQ(m.link("m2", 0), nullptr);
-  // MTU (2) and down (0) at both ends, central first; m2 watches nothing.
+  // MTU (2), parameters (3) and down (0) at both ends, central first; m2 watches nothing.
   EXPECT_EQ(events, (std::vector<std::string>{"m1 2 2 c2:34:45:78:66:01", "m0 2 0 24:0a:c4:00:00:01",
+                                              "m1 3 2 c2:34:45:78:66:01", "m0 3 0 24:0a:c4:00:00:01",
                                               "m1 0 2 c2:34:45:78:66:01", "m0 0 0 24:0a:c4:00:00:01",
                                               "m0 1 0 24:0a:c4:00:00:02", "m0 0 0 24:0a:c4:00:00:02"}));
 }
