@@ -230,6 +230,86 @@ Result bleadvstop(Ctx& ctx, Call&) {
   return Result::ok();
 }
 
+// ---- AT+BLECONN (3.4.13), AT+BLEDISCONN (3.4.15) --------------------------------------------
+Result bleconn_query(Ctx& ctx, Call& c) {
+  auto& b = *ctx.ble();
+  for (const auto* l : b.links())
+    c.reply(line(c, fmt::format("{},{}", l->index_of(b.id()), at::quoted(l->peer_addr_of(b.id()).str()))));
+  return Result::ok();
+}
+constexpr int kConnTimeoutDefault = 5;  // seconds; the guide gives none (README "Bluetooth LE")
+asio::awaitable<Result> bleconn_set(Ctx& ctx, Call& c) {
+  auto& b = *ctx.ble();
+  const int index = int(c.args.integer(0));
+  const sim::Mac target = *sim::Mac::parse(c.args.text(1));
+  if (c.args.has(2) != c.args.has(3)) co_return Result::invalid(c.args.has(2) ? 3 : 2);
+  const int addr_type = c.args.has(2) ? int(c.args.integer(2)) : -1;
+  const int timeout = c.args.has(3) ? int(c.args.integer(3)) : kConnTimeoutDefault;
+  // The index taken, or that peer already connected: an error at once.
+  if (b.link(index)) co_return Result::error();
+  for (const auto* l : b.links())
+    if (l->peer_addr_of(b.id()) == target) co_return Result::error();
+  const sim::BleLink* l = co_await b.connect(index, target, addr_type, std::chrono::seconds(timeout));
+  if (!l) {
+    c.reply(line(c, fmt::format("{},-1", index)));  // 3.4.13: +BLECONN:<conn_index>,-1 then ERROR
+    co_return Result::error();
+  }
+  c.reply(line(c, fmt::format("{},{}", index, at::quoted(target.str()))));
+  co_return Result::ok();
+}
+Result bledisconn_set(Ctx& ctx, Call& c) {
+  auto* b = ctx.ble();
+  const int index = int(c.args.integer(0));
+  if (!b->link(index)) return Result::error();
+  // 3.4.15: OK when received, then +BLEDISCONN when done.
+  c.after_result([b, index] { b->disconnect(index); });
+  return Result::ok();
+}
+
+// ---- AT+BLECONNPARAM (3.4.14) ---------------------------------------------------------------
+Result bleconnparam_query(Ctx& ctx, Call& c) {
+  auto& b = *ctx.ble();
+  const auto links = b.links();
+  if (links.empty()) return Result::error();  // nothing to show (README "Bluetooth LE")
+  for (const auto* l : links)
+    c.reply(line(c, fmt::format("{},{},{},{},{},{}", l->index_of(b.id()), l->min_interval, l->max_interval,
+                                l->interval, l->latency, l->timeout)));
+  return Result::ok();
+}
+Result bleconnparam_set(Ctx& ctx, Call& c) {
+  const auto& a = c.args;
+  if (!ctx.ble()->link(int(a.integer(0)))) return Result::error();
+  if (a.integer(1) > a.integer(2)) return Result::invalid(2);  // <min_interval> <= <max_interval>
+  // The update is done after the OK; both ends report the new parameters.
+  const int index = int(a.integer(0)), min = int(a.integer(1)), max = int(a.integer(2));
+  const int latency = int(a.integer(3)), timeout = int(a.integer(4));
+  auto* b = ctx.ble();
+  c.after_result([b, index, min, max, latency, timeout] { b->set_conn_params(index, min, max, latency, timeout); });
+  return Result::ok();
+}
+
+// ---- AT+BLEDATALEN (3.4.16), AT+BLECFGMTU (3.4.17) ------------------------------------------
+Result bledatalen_set(Ctx& ctx, Call& c) {
+  return ctx.ble()->link(int(c.args.integer(0))) ? Result::ok() : Result::error();
+}
+Result blecfgmtu_query(Ctx& ctx, Call& c) {
+  auto& b = *ctx.ble();
+  const auto links = b.links();
+  if (links.empty()) return Result::error();
+  for (const auto* l : links) c.reply(line(c, fmt::format("{},{}", l->index_of(b.id()), l->mtu)));
+  return Result::ok();
+}
+Result blecfgmtu_set(Ctx& ctx, Call& c) {
+  auto* b = ctx.ble();
+  const int index = int(c.args.integer(0));
+  if (!b->link(index)) return Result::error();
+  // Both ends are ESP32s taking up to 517: the exchange settles on the size asked for, and each
+  // end reports it after the OK ("The OK response only indicates an attempt", 3.4.17).
+  const int mtu = int(c.args.integer(1));
+  c.after_result([b, index, mtu] { b->set_mtu(index, mtu); });
+  return Result::ok();
+}
+
 const at::Str kHex31{"data", 62, 0, false, valid_hex};  // 31 bytes in hex
 }  // namespace
 
@@ -267,6 +347,20 @@ at::Family ble_family() {
                .needs = ble, .set_needs = ble_server});
   r.push_back({.name = "+BLEADVSTART", .exec = plain(bleadvstart), .needs = ble_server});
   r.push_back({.name = "+BLEADVSTOP", .exec = plain(bleadvstop), .needs = ble_server});
+  const at::Int conn_index{"conn_index", 0, 2};
+  r.push_back({.name = "+BLECONN", .query = plain(bleconn_query), .set = coro(bleconn_set),
+               .params = {conn_index, at::Str{"remote_address", 17, 17, false, valid_mac}, at::Int{"addr_type", 0, 1, true},
+                          at::Int{"timeout", 3, 30, true}},
+               .needs = ble, .set_needs = ble_client});
+  r.push_back({.name = "+BLECONNPARAM", .query = plain(bleconnparam_query), .set = plain(bleconnparam_set),
+               .params = {conn_index, at::Int{"min_interval", 0x6, 0xc80}, at::Int{"max_interval", 0x6, 0xc80},
+                          at::Int{"latency", 0, 0x1f3}, at::Int{"timeout", 0xa, 0xc80}},
+               .needs = ble});
+  r.push_back({.name = "+BLEDISCONN", .set = plain(bledisconn_set), .params = {conn_index}, .needs = ble});
+  r.push_back({.name = "+BLEDATALEN", .set = plain(bledatalen_set),
+               .params = {conn_index, at::Int{"pkt_data_len", 0x1b, 0xfb}}, .needs = ble});
+  r.push_back({.name = "+BLECFGMTU", .query = plain(blecfgmtu_query), .set = plain(blecfgmtu_set),
+               .params = {conn_index, at::Int{"mtu_size", 23, 517}}, .needs = ble, .set_needs = ble_client});
   return f;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "module/context.hpp"
@@ -18,13 +20,17 @@ std::chrono::milliseconds units_to_ms(int units) {
 
 Ble::Ble(asio::io_context& io, Context& ctx, sim::World& world, sim::Mac public_addr)
     : ctx_(ctx), world_(world), id_(fmt::format("m{}", ctx.index())), public_(public_addr), timer_(io),
-      done_timer_(io) {
+      done_timer_(io), conn_timer_(io) {
   // A non-resolvable private address: the two top bits 00, derived from the public one.
   private_ = public_addr;
   private_.b[0] = std::uint8_t((public_addr.b[5] ^ 0x5a) & 0x3f);
+  world_.ble.watch_links(id_, [this](const sim::BleLink& l, sim::BleLinkEvent e) { on_link(l, e); });
 }
 
 Ble::~Ble() {
+  world_.ble.unwatch(&conn_timer_);
+  world_.ble.unwatch_links(id_);
+  world_.ble.drop(id_);
   world_.ble.stop(id_);
   world_.ble.unwatch(this);
 }
@@ -34,7 +40,55 @@ sim::Mac Ble::own_addr(int type) const {
   return s_.random_addr.value_or(private_);
 }
 
+void Ble::drop_links() {
+  world_.ble.unwatch_links(id_);
+  world_.ble.drop(id_);
+  world_.ble.watch_links(id_, [this](const sim::BleLink& l, sim::BleLinkEvent e) { on_link(l, e); });
+}
+
+void Ble::on_link(const sim::BleLink& l, sim::BleLinkEvent e) {
+  const bool central = l.central == id_;
+  if (e == sim::BleLinkEvent::Mtu) {  // 3.4.17: +BLECFGMTU:<conn_index>,<mtu_size> at both ends
+    ctx_.engine().report(fmt::format("+BLECFGMTU:{},{}\r\n", l.index_of(id_), l.mtu));
+    return;
+  }
+  if (e == sim::BleLinkEvent::Params) {  // 3.4.14's line, at both ends once the update is done
+    ctx_.engine().report(fmt::format("+BLECONNPARAM:{},{},{},{},{},{}\r\n", l.index_of(id_), l.min_interval,
+                                     l.max_interval, l.interval, l.latency, l.timeout));
+    return;
+  }
+  const bool up = e == sim::BleLinkEvent::Up;
+  if (up && !central) advertising_ = false;  // the medium stopped it
+  if (world_.observed())
+    world_.note(fmt::format("ble {} {} {} ({})", id_, up ? "connected to" : "disconnected from", l.peer_of(id_),
+                            l.peer_addr_of(id_).str()));
+  if (up && central) return;  // AT+BLECONN answers it
+  // 3.4.13 and 3.4.15; guide example 4.3: +BLECONN:0,"24:0a:c4:d6:e4:46"
+  ctx_.engine().report(fmt::format("+{}:{},\"{}\"\r\n", up ? "BLECONN" : "BLEDISCONN", l.index_of(id_),
+                                   l.peer_addr_of(id_).str()));
+}
+
+asio::awaitable<const sim::BleLink*> Ble::connect(int index, sim::Mac target, int addr_type, std::chrono::seconds timeout) {
+  const unsigned gen = generation_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const sim::Mac self = own_addr(s_.random_addr ? 1 : 0);
+  world_.ble.watch(&conn_timer_, [this] { conn_timer_.cancel(); });
+  const sim::BleLink* l = nullptr;
+  while (gen == generation_ && !(l = world_.ble.connect(id_, index, self, target, addr_type)) &&
+         std::chrono::steady_clock::now() < deadline) {
+    conn_timer_.expires_at(deadline);
+    std::error_code ec;
+    co_await conn_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (gen == generation_) world_.ble.unwatch(&conn_timer_);
+  co_return gen == generation_ ? l : nullptr;
+}
+
 void Ble::reset() {
+  ++generation_;
+  world_.ble.unwatch(&conn_timer_);
+  conn_timer_.cancel();
+  drop_links();
   set_role(0);
   s_ = BleSettings{};
   auto& nvs = ctx_.nvs();
@@ -51,6 +105,7 @@ void Ble::reset() {
 
 void Ble::set_role(int role) {
   if (role == 0) {
+    if (s_.role != 0) drop_links();
     stop_advertising();
     stop_scan();
   }

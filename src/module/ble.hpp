@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -68,8 +69,23 @@ class Ble {
   void stop_scan();
   bool scanning() const { return scan_.has_value(); }
 
+  // Connections (3.4.13-3.4.17) on the medium: connect() as the central, retried whenever the
+  // advertising changes until `timeout`; nullptr when it timed out or the module reset. The
+  // peer's "+BLECONN:" and both ends' "+BLEDISCONN:" are reported by the link watcher.
+  asio::awaitable<const sim::BleLink*> connect(int index, sim::Mac target, int addr_type, std::chrono::seconds timeout);
+  bool disconnect(int index) { return world_.ble.disconnect(id_, index); }
+  bool set_mtu(int index, int mtu) { return world_.ble.set_mtu(id_, index, mtu); }
+  bool set_conn_params(int index, int min, int max, int latency, int timeout) {
+    return world_.ble.set_params(id_, index, min, max, latency, timeout);
+  }
+  sim::BleLink* link(int index) { return world_.ble.link(id_, index); }
+  std::vector<const sim::BleLink*> links() const { return world_.ble.links_of(id_); }
+  const std::string& id() const { return id_; }
+
  private:
   void arm();
+  void on_link(const sim::BleLink& l, sim::BleLinkEvent e);
+  void drop_links();  // silently here; the peers are told
   Context& ctx_;
   sim::World& world_;
   std::string id_;  // on the medium: "m<index>"
@@ -78,7 +94,8 @@ class Ble {
   BleSettings s_;
   bool advertising_ = false;
   std::optional<sim::BleScan> scan_;
-  asio::steady_timer timer_, done_timer_;
+  asio::steady_timer timer_, done_timer_, conn_timer_;
+  unsigned generation_ = 0;  // moves on at each reset: a pending connect gives up
 };
 
 // The parameters as the queries print them and NVS keeps them: AT+BLEADVPARAM? (3.4.8)

@@ -119,6 +119,95 @@ std::optional<BleMedium::Clock::time_point> BleMedium::next_due(const BleScan& s
   return due;
 }
 
+const BleLink* BleMedium::connect(std::string_view central, int index, Mac addr, Mac target, int addr_type) {
+  if (link(central, index)) return nullptr;
+  auto a = std::find_if(adverts_.begin(), adverts_.end(), [&](const BleAdvertiser& x) {
+    return x.module && x.id != central && x.addr == target && (addr_type < 0 || x.addr_type == addr_type) && x.type != BleAdvType::ScanInd && x.type != BleAdvType::NonConnInd;
+  });
+  if (a == adverts_.end()) return nullptr;
+  const std::string peripheral = a->id;
+  for (const auto& l : links_)
+    if (l.has(central) && l.has(peripheral)) return nullptr;
+  int free = 0;
+  while (free < kMaxLinks && link(peripheral, free)) ++free;
+  if (free == kMaxLinks) return nullptr;
+  BleLink l;
+  l.central = std::string(central);
+  l.peripheral = peripheral;
+  l.central_index = index;
+  l.peripheral_index = free;
+  l.central_addr = addr;
+  l.peripheral_addr = target;
+  adverts_.erase(a);  // a connectable advertiser stops advertising once connected
+  changed();
+  links_.push_back(std::move(l));
+  const BleLink copy = links_.back();
+  tell(copy, BleLinkEvent::Up);
+  return link(central, index);
+}
+
+bool BleMedium::disconnect(std::string_view who, int index) {
+  auto it = std::find_if(links_.begin(), links_.end(), [&](const BleLink& l) { return l.has(who) && l.index_of(who) == index; });
+  if (it == links_.end()) return false;
+  const BleLink l = *it;
+  links_.erase(it);
+  tell(l, BleLinkEvent::Down);
+  return true;
+}
+
+void BleMedium::drop(std::string_view who) {
+  while (true) {
+    auto it = std::find_if(links_.begin(), links_.end(), [&](const BleLink& l) { return l.has(who); });
+    if (it == links_.end()) return;
+    disconnect(who, it->index_of(who));
+  }
+}
+
+BleLink* BleMedium::link(std::string_view who, int index) {
+  for (auto& l : links_)
+    if (l.has(who) && l.index_of(who) == index) return &l;
+  return nullptr;
+}
+
+std::vector<const BleLink*> BleMedium::links_of(std::string_view who) const {
+  std::vector<const BleLink*> out;
+  for (const auto& l : links_)
+    if (l.has(who)) out.push_back(&l);
+  std::sort(out.begin(), out.end(), [&](const BleLink* a, const BleLink* b) { return a->index_of(who) < b->index_of(who); });
+  return out;
+}
+
+bool BleMedium::set_mtu(std::string_view who, int index, int mtu) {
+  auto* l = link(who, index);
+  if (!l) return false;
+  l->mtu = mtu;
+  const BleLink copy = *l;
+  tell(copy, BleLinkEvent::Mtu);
+  return true;
+}
+
+bool BleMedium::set_params(std::string_view who, int index, int min_interval, int max_interval, int latency, int timeout) {
+  auto* l = link(who, index);
+  if (!l) return false;
+  l->min_interval = min_interval;
+  l->max_interval = max_interval;
+  l->interval = min_interval;  // the peer accepts: the central takes the shortest
+  l->latency = latency;
+  l->timeout = timeout;
+  const BleLink copy = *l;
+  tell(copy, BleLinkEvent::Params);
+  return true;
+}
+
+void BleMedium::tell(const BleLink& l, BleLinkEvent e) {
+  for (const std::string* id : {&l.central, &l.peripheral}) {
+    auto it = link_watchers_.find(*id);
+    if (it == link_watchers_.end()) continue;
+    auto f = it->second;  // it may unwatch itself
+    f(l, e);
+  }
+}
+
 void BleMedium::changed() {
   // A watcher may unwatch itself: call a copy.
   auto copy = watchers_;

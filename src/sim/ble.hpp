@@ -71,6 +71,24 @@ struct BleScan {
   }
 };
 
+// A connection between two modules (issue 11, second step): the central (AT+BLEINIT=1,
+// AT+BLECONN) and the advertising peripheral it connected to. Each end knows it by its own
+// <conn_index>; the parameters are as AT+BLECONNPARAM? prints them (1.25 ms, 10 ms units).
+struct BleLink {
+  std::string central, peripheral;  // advertiser ids ("m0")
+  int central_index = 0, peripheral_index = 0;
+  Mac central_addr, peripheral_addr;
+  int min_interval = 0, max_interval = 0, interval = 24, latency = 0, timeout = 500;
+  int mtu = 23;
+  // The other end, as `who` sees it: its id, address and this link's index at `who`.
+  bool has(std::string_view who) const { return central == who || peripheral == who; }
+  int index_of(std::string_view who) const { return central == who ? central_index : peripheral_index; }
+  const std::string& peer_of(std::string_view who) const { return central == who ? peripheral : central; }
+  Mac peer_addr_of(std::string_view who) const { return central == who ? peripheral_addr : central_addr; }
+};
+
+enum class BleLinkEvent { Down, Up, Mtu, Params };
+
 class BleMedium {
  public:
   using Clock = BleScan::Clock;
@@ -87,6 +105,26 @@ class BleMedium {
   // When the next advertisement is due for `scan` (nullopt: nobody advertises).
   std::optional<Clock::time_point> next_due(const BleScan& scan, Clock::time_point now) const;
 
+  // Connections. connect() links `central` (its <conn_index> `index`, address `addr`) to the
+  // module advertising connectably at `target`: the peripheral's advertising stops and it takes
+  // its lowest free index (0-2). nullptr: nobody connectable advertises there, or the central
+  // already uses `index` or is already linked to that peripheral. Both ends' link watchers are
+  // told (Up); disconnect() and drop() tell both ends too (Down).
+  const BleLink* connect(std::string_view central, int index, Mac addr, Mac target, int addr_type = -1);
+  bool disconnect(std::string_view who, int index);
+  void drop(std::string_view who);  // every link of `who` ends (a reset)
+  BleLink* link(std::string_view who, int index);
+  std::vector<const BleLink*> links_of(std::string_view who) const;
+  // The MTU exchange of `who`'s link `index` settled on `mtu`: both ends are told.
+  bool set_mtu(std::string_view who, int index, int mtu);
+  // The connection parameters were updated (AT+BLECONNPARAM=): both ends are told (Params).
+  bool set_params(std::string_view who, int index, int min_interval, int max_interval, int latency, int timeout);
+  static constexpr int kMaxLinks = 3;  // <conn_index> 0-2 (3.4.13)
+  void watch_links(std::string id, std::function<void(const BleLink&, BleLinkEvent)> f) { link_watchers_[std::move(id)] = std::move(f); }
+  void unwatch_links(std::string_view id) {
+    if (auto it = link_watchers_.find(id); it != link_watchers_.end()) link_watchers_.erase(it);
+  }
+
   // Called after any advertiser started, changed or stopped (a scanner waiting with nothing due).
   void watch(const void* key, std::function<void()> f) { watchers_[key] = std::move(f); }
   void unwatch(const void* key) { watchers_.erase(key); }
@@ -96,6 +134,9 @@ class BleMedium {
   void changed();
   std::vector<BleAdvertiser> adverts_;
   std::map<const void*, std::function<void()>> watchers_;
+  void tell(const BleLink& l, BleLinkEvent e);
+  std::vector<BleLink> links_;
+  std::map<std::string, std::function<void(const BleLink&, BleLinkEvent)>, std::less<>> link_watchers_;
 };
 
 }  // namespace espat::sim

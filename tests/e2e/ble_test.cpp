@@ -255,3 +255,78 @@ TEST_F(BleTwoModules, RestartEndsAdvertisingAndKeepsSavedSettings) {
 }
 
 }  // namespace
+
+// Issue 11, second step: a connection between the client (module 1) and the advertising server
+// (module 0), spec 3.4.13-3.4.17 and guide example 4.3: "+BLECONN:0,\"<addr>\"" at both ends,
+// advertising stops, the parameters and the MTU are the link's, AT+BLEDISCONN and a restart
+// end it at both ends, and a connection to nobody fails after its <timeout>.
+TEST_F(BleTwoModules, ClientConnectsToServer) {
+  try {
+    ok(0, "AT+BLEINIT=2");
+    const std::string addr0 = address(0);
+    ok(0, "AT+BLEADVSTART");
+    ok(1, "AT+BLEINIT=1");
+    const std::string addr1 = address(1);
+
+    error(0, "AT+BLECONN=0,\"" + addr1 + "\"");  // the server does not initiate
+    ok(1, "AT+BLECONN?");                         // no connection: no line
+    ok(1, "AT+BLECONN=0,\"" + addr0 + "\"", "+BLECONN:0,\"" + addr0 + "\"\r\n");
+    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n");
+    ok(1, "AT+BLECONN?", "+BLECONN:0,\"" + addr0 + "\"\r\n");
+    ok(0, "AT+BLECONN?", "+BLECONN:0,\"" + addr1 + "\"\r\n");
+
+    // Advertising stopped on connection: a scan hears nothing of module 0.
+    at(1).send("AT+BLESCAN=1,1,1,\"" + addr0 + "\"\r\n");
+    at(1).expect(kOk + "+BLESCANDONE\r\n", 3000ms);
+
+    error(1, "AT+BLECONN=0,\"" + addr0 + "\"");  // index 0 taken
+    error(1, "AT+BLECONN=1,\"" + addr0 + "\"");  // already connected to it
+    error(1, "AT+BLECONN=3,\"" + addr0 + "\"");  // <conn_index> 0-2
+    error(1, "AT+BLECONN=1,\"" + addr0 + "\",0,2");  // <timeout> 3-30
+
+    ok(1, "AT+BLECONNPARAM?", "+BLECONNPARAM:0,0,0,24,0,500\r\n");
+    ok(1, "AT+BLECONNPARAM=0,12,14,1,500");
+    at(1).expect("+BLECONNPARAM:0,12,14,12,1,500\r\n");
+    at(0).expect("+BLECONNPARAM:0,12,14,12,1,500\r\n");
+    ok(0, "AT+BLECONNPARAM?", "+BLECONNPARAM:0,12,14,12,1,500\r\n");
+    error(1, "AT+BLECONNPARAM=1,12,14,1,500");  // no connection 1
+    error(1, "AT+BLECONNPARAM=0,14,12,1,500");  // min > max
+
+    ok(1, "AT+BLEDATALEN=0,30");
+    error(1, "AT+BLEDATALEN=1,30");
+    error(1, "AT+BLEDATALEN=0,26");  // below 0x1b
+
+    ok(1, "AT+BLECFGMTU?", "+BLECFGMTU:0,23\r\n");
+    ok(1, "AT+BLECFGMTU=0,300");
+    at(1).expect("+BLECFGMTU:0,300\r\n");
+    at(0).expect("+BLECFGMTU:0,300\r\n");
+    ok(0, "AT+BLECFGMTU?", "+BLECFGMTU:0,300\r\n");
+    error(0, "AT+BLECFGMTU=0,300");  // only the client sets it
+    error(1, "AT+BLECFGMTU=1,300");
+
+    // 3.4.15: OK, then +BLEDISCONN at both ends.
+    ok(1, "AT+BLEDISCONN=0");
+    at(1).expect("+BLEDISCONN:0,\"" + addr0 + "\"\r\n");
+    at(0).expect("+BLEDISCONN:0,\"" + addr1 + "\"\r\n");
+    error(1, "AT+BLEDISCONN=0");
+    error(1, "AT+BLECONNPARAM?");
+    ok(0, "AT+BLECONN?");
+
+    // Nobody advertises there any more: +BLECONN:0,-1 and ERROR after the 3 s timeout.
+    const auto start = std::chrono::steady_clock::now();
+    at(1).send("AT+BLECONN=0,\"" + addr0 + "\",0,3\r\n");
+    at(1).expect("+BLECONN:0,-1\r\n" + kError, 5000ms);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 2900ms);
+
+    // Advertising again: connected at once; the server's restart ends it at the client.
+    ok(0, "AT+BLEADVSTART");
+    ok(1, "AT+BLECONN=2,\"" + addr0 + "\",0,3", "+BLECONN:2,\"" + addr0 + "\"\r\n");
+    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n");
+    at(0).send("AT+RST\r\n");
+    at(0).expect(kOk + "\r\nready\r\n", 5000ms);
+    at(1).expect("+BLEDISCONN:2,\"" + addr0 + "\"\r\n");
+    ok(1, "AT+BLECONN?");
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}

@@ -1,6 +1,7 @@
 // sim::BleMedium (issue 11): what a scanner hears of the advertisers, how often (once per
 // advertising interval), with which data (scan responses to active scanners only, spec 3.4.6
 // note), through the filters of AT+BLESCAN (3.4.6); and the world file's [[ble_peer]].
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "sim/ble.hpp"
@@ -134,6 +135,62 @@ TEST(BleMedium, StopAndReplaceAndWatchers) {
   m.unwatch(&changes);
   m.advertise(beacon("a", 1, 1000ms));
   EXPECT_EQ(changes, 3);
+}
+
+// Issue 11, second step: links between a central and a module advertising connectably.
+TEST(BleMedium, ConnectDisconnectDrop) {
+  BleMedium m;
+  std::vector<std::string> events;
+  auto log = [&](std::string who) {
+    return [&events, who](const BleLink& l, BleLinkEvent e) {
+      events.push_back(fmt::format("{} {} {} {}", who, int(e), l.index_of(who), l.peer_addr_of(who).str()));
+    };
+  };
+  m.watch_links("m0", log("m0"));
+  m.watch_links("m1", log("m1"));
+  const Mac central{{0x24, 0x0a, 0xc4, 0, 0, 1}};
+  auto server = beacon("m0", 1, 100ms);
+  EXPECT_EQ(m.connect("m1", 0, central, server.addr), nullptr);  // nobody advertises
+  m.advertise(beacon("tag", 9, 100ms));
+  EXPECT_EQ(m.connect("m1", 0, central, beacon("tag", 9, 100ms).addr), nullptr);  // not a module
+  server.module = true;
+  server.type = BleAdvType::NonConnInd;
+  m.advertise(server);
+  EXPECT_EQ(m.connect("m1", 0, central, server.addr), nullptr);  // not connectable
+  server.type = BleAdvType::Ind;
+  m.advertise(server);
+  EXPECT_EQ(m.connect("m1", 0, central, server.addr, 0), nullptr);  // random, not public
+  const BleLink* l = m.connect("m1", 2, central, server.addr, 1);
+  ASSERT_NE(l, nullptr);
+  EXPECT_EQ(l->central_index, 2);
+  EXPECT_EQ(l->peripheral_index, 0);
+  EXPECT_EQ(l->mtu, 23);
+  EXPECT_EQ(m.find("m0"), nullptr);  // advertising stopped
+  EXPECT_NE(m.find("tag"), nullptr);
+  EXPECT_EQ(events, (std::vector<std::string>{"m1 1 2 c2:34:45:78:66:01", "m0 1 0 24:0a:c4:00:00:01"}));
+  events.clear();
+  m.advertise(server);
+  EXPECT_EQ(m.connect("m1", 0, central, server.addr), nullptr);  // already linked to it
+  EXPECT_EQ(m.connect("m1", 2, central, server.addr), nullptr);  // index taken
+  EXPECT_TRUE(m.set_mtu("m0", 0, 300));
+  EXPECT_EQ(m.link("m1", 2)->mtu, 300);
+  EXPECT_TRUE(m.set_params("m1", 2, 12, 14, 1, 500));
+  EXPECT_EQ(m.link("m0", 0)->interval, 12);
+  EXPECT_FALSE(m.set_params("m1", 1, 12, 14, 1, 500));
+  EXPECT_EQ(m.links_of("m0").size(), 1u);
+  EXPECT_FALSE(m.disconnect("m1", 0));
+  EXPECT_TRUE(m.disconnect("m1", 2));
+  EXPECT_TRUE(m.links_of("m1").empty());
+  // A third module connects too; m0's restart (drop) ends its link, telling both.
+  ASSERT_NE(m.connect("m2", 0, central.plus(1), server.addr), nullptr);
+  EXPECT_EQ(m.link("m0", 0)->central, "m2");
+  m.drop("m0");
+  EXPECT_EQ(m.link("m2", 0), nullptr);
+  // MTU (2), parameters (3) and down (0) at both ends, central first; m2 watches nothing.
+  EXPECT_EQ(events, (std::vector<std::string>{"m1 2 2 c2:34:45:78:66:01", "m0 2 0 24:0a:c4:00:00:01",
+                                              "m1 3 2 c2:34:45:78:66:01", "m0 3 0 24:0a:c4:00:00:01",
+                                              "m1 0 2 c2:34:45:78:66:01", "m0 0 0 24:0a:c4:00:00:01",
+                                              "m0 1 0 24:0a:c4:00:00:02", "m0 0 0 24:0a:c4:00:00:02"}));
 }
 
 TEST(BleWorldFile, Peers) {

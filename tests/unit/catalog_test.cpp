@@ -56,8 +56,11 @@ TEST(Catalog, EveryRegisteredCommandIsInTheGuideWithItsForms) {
     ASSERT_NE(e, nullptr) << name;
     EXPECT_EQ(bool(c.test), bool(e->test)) << name;
     EXPECT_EQ(bool(c.query), bool(e->query)) << name;
-    EXPECT_EQ(bool(c.set), bool(e->set)) << name;
-    EXPECT_EQ(bool(c.exec), bool(e->execute)) << name;
+    // 3.4.15 heads AT+BLEDISCONN=<conn_index> "Execute Command": it is a set form (README
+    // "Bluetooth LE").
+    const bool set_labelled_execute = name == "AT+BLEDISCONN";
+    EXPECT_EQ(bool(c.set), bool(e->set) || set_labelled_execute) << name;
+    EXPECT_EQ(bool(c.exec), bool(e->execute) && !set_labelled_execute) << name;
     EXPECT_FALSE(c.section.empty()) << name << ": not joined with the catalog";
   }
 }
