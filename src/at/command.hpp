@@ -53,6 +53,9 @@ struct Result {
 enum class Store { FollowSysstore, Ram, Flash };
 
 // The running command, as a handler sees it.
+// What most data-input commands print before the data (reference §9.4).
+inline constexpr std::string_view kDataPrompt = "\r\nOK\r\n\r\n>";
+
 struct Call {
   Engine& engine;
   Host& host;
@@ -66,8 +69,10 @@ struct Call {
 
   // A response line, e.g. reply("+SYSLOG:1\r\n"). Goes through the message filter.
   void reply(std::string_view bytes);
-  // Prints "\r\nOK\r\n\r\n>" and waits for exactly n raw bytes (data-input mode).
-  asio::awaitable<std::string> read_data(std::size_t n, std::function<bool(char)> ends = {});
+  // Prints `prompt` ("\r\nOK\r\n\r\n>" unless told) and waits for exactly n raw bytes
+  // (data-input mode).
+  asio::awaitable<std::string> read_data(std::size_t n, std::function<bool(char)> ends = {},
+                                         std::string_view prompt = kDataPrompt);
   // Runs after the final result has been queued (AT+UART_CUR: new rate after its OK).
   void after_result(std::function<void()> action) { after.push_back(std::move(action)); }
   std::vector<std::function<void()>> after;

@@ -23,8 +23,8 @@ const char* result_bytes(Result::Kind k) {
 }  // namespace
 
 void Call::reply(std::string_view bytes) { engine.write(std::string(bytes)); }
-asio::awaitable<std::string> Call::read_data(std::size_t n, std::function<bool(char)> ends) {
-  std::string data = co_await engine.read_data(n, std::move(ends));
+asio::awaitable<std::string> Call::read_data(std::size_t n, std::function<bool(char)> ends, std::string_view prompt) {
+  std::string data = co_await engine.read_data(n, std::move(ends), std::string(prompt));
   stop.throw_if_requested();  // a reset cut the data short: nothing is sent
   co_return data;
 }
@@ -215,12 +215,12 @@ void Engine::finish(Result r, std::vector<std::function<void()>> after) {
   for (auto& a : after) a();
 }
 
-asio::awaitable<std::string> Engine::read_data(std::size_t n, std::function<bool(char)> ends) {
+asio::awaitable<std::string> Engine::read_data(std::size_t n, std::function<bool(char)> ends, std::string prompt) {
   auto w = std::make_shared<DataWait>(io_);
   w->want = n;
   w->ends = std::move(ends);
   data_wait_ = w;
-  write("\r\nOK\r\n\r\n>");
+  write(std::move(prompt));
   if (n == 0) co_return std::string{};
   mode_ = Mode::Data;
   // Bytes that arrived with the command line are the first data bytes.

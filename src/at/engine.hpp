@@ -54,7 +54,8 @@ class Engine {
   // ---- data input (used through Call::read_data) ----------------------------------------
   // `ends`, when given, sees each byte as it arrives and may end the data early (AT+CIPSENDEX's
   // "\0"); the bytes after it in the same chunk get "busy p...", as bytes past n do.
-  asio::awaitable<std::string> read_data(std::size_t n, std::function<bool(char)> ends = {});
+  asio::awaitable<std::string> read_data(std::size_t n, std::function<bool(char)> ends = {},
+                                         std::string prompt = std::string(kDataPrompt));
 
   // ---- passthrough (spec 3.3.8-3.3.9, protocol-rules §5) ----------------------------------
   struct Passthrough {

@@ -1,4 +1,5 @@
-// Spec 3.4, Bluetooth LE AT Commands: GAP advertising and scanning (3.4.2-3.4.12) so far.
+// Spec 3.4, Bluetooth LE AT Commands: GAP (3.4.2-3.4.17, ble.cpp) and GATT (3.4.18-3.4.30,
+// ble_gatt.cpp) so far.
 #pragma once
 #include "at/command.hpp"
 
@@ -8,6 +9,7 @@ class Context;
 
 namespace espat::commands {
 at::Family ble_family();
+std::vector<at::Command> ble_gatt_commands();  // its rows 3.4.18-3.4.30
 // Bluetooth LE is initialised (AT+BLEINIT=1 or 2): AT+SLEEP=0 and AT+CIPMODE=1 are then refused
 // (protocol-rules §10, spec 3.4.2 notes).
 bool ble_initialized(module::Context& ctx);

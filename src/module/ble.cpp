@@ -19,15 +19,17 @@ std::chrono::milliseconds units_to_ms(int units) {
 }  // namespace
 
 Ble::Ble(asio::io_context& io, Context& ctx, sim::World& world, sim::Mac public_addr)
-    : ctx_(ctx), world_(world), id_(fmt::format("m{}", ctx.index())), public_(public_addr), timer_(io),
+    : io_(io), ctx_(ctx), world_(world), id_(fmt::format("m{}", ctx.index())), public_(public_addr), timer_(io),
       done_timer_(io), conn_timer_(io) {
   // A non-resolvable private address: the two top bits 00, derived from the public one.
   private_ = public_addr;
   private_.b[0] = std::uint8_t((public_addr.b[5] ^ 0x5a) & 0x3f);
   world_.ble.watch_links(id_, [this](const sim::BleLink& l, sim::BleLinkEvent e) { on_link(l, e); });
+  world_.ble.attach(id_, this);
 }
 
 Ble::~Ble() {
+  world_.ble.detach(id_);
   world_.ble.unwatch(&conn_timer_);
   world_.ble.unwatch_links(id_);
   world_.ble.drop(id_);
@@ -108,6 +110,7 @@ void Ble::set_role(int role) {
     if (s_.role != 0) drop_links();
     stop_advertising();
     stop_scan();
+    gatt_.reset();  // the services go with the stack
   }
   s_.role = role;
 }
@@ -189,6 +192,50 @@ void Ble::arm() {
     if (!out.empty()) ctx_.engine().report(std::move(out));
     arm();
   });
+}
+
+bool Ble::create_services(std::string& why) {
+  // The rows are ble_data/cfg0, cfg1, ... in mfg_nvs (reference esp-at-formats.md §4.1, §6).
+  auto* mfg = ctx_.mfg_nvs();
+  std::vector<std::string> rows;
+  for (int i = 0; mfg; ++i) {
+    auto v = mfg->get("ble_data", fmt::format("cfg{}", i));
+    if (!v || v->type != flash::nvs::Type::Str) break;
+    rows.push_back(v->as_string());
+  }
+  if (rows.empty()) {
+    why = "no ble_data/cfg0 in mfg_nvs";
+    return false;
+  }
+  auto db = sim::parse_gatt_rows(rows, &why);
+  if (!db) return false;
+  gatt_ = std::move(*db);
+  if (world_.observed()) world_.note(fmt::format("ble {} created {} GATT services", id_, gatt_->services.size()));
+  return true;
+}
+
+void Ble::gatt_read(const sim::BleLink& l) {
+  // Guide example 4.3.2 step 6: +READ:0,"7c:df:a1:b3:8d:de" at the server.
+  ctx_.engine().report(fmt::format("+READ:{},\"{}\"\r\n", l.index_of(id_), l.peer_addr_of(id_).str()));
+}
+
+void Ble::gatt_written(const sim::BleLink& l, int srv, int chr, int desc, std::string_view value) {
+  // Guide example 4.3.2 step 7: +WRITE:<conn_index>,<srv_index>,<char_index>,[<desc_index>],<len>,<value>;
+  // without a descriptor its field stays empty (esp-at issue #680: "+WRITE:0,1,1,,0,").
+  ctx_.engine().report(fmt::format("+WRITE:{},{},{},{},{},{}\r\n", l.index_of(id_), srv, chr,
+                                   desc ? std::to_string(desc) : std::string(), value.size(), value));
+}
+
+void Ble::gatt_notified(const sim::BleLink& l, int srv, int chr, std::string_view value, bool indication) {
+  // Guide example 4.3.2 step 8: +INDICATE:<conn_index>,<srv_index>,<char_index>,<len>,<value>.
+  ctx_.engine().report(fmt::format("+{}:{},{},{},{},{}\r\n", indication ? "INDICATE" : "NOTIFY", l.index_of(id_), srv,
+                                   chr, value.size(), value));
+}
+
+asio::awaitable<void> Ble::air_time(int index, async::StopToken stop) {
+  const sim::BleLink* l = link(index);
+  if (!l) co_return;
+  co_await stop.sleep(io_, std::chrono::microseconds(l->interval * 1250));  // <interval> in 1.25 ms
 }
 
 std::string adv_params_text(const BleAdvParams& p) {

@@ -9,6 +9,8 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "async/activity.hpp"
+#include "sim/gatt.hpp"
 #include "sim/world.hpp"
 
 namespace espat::module {
@@ -40,10 +42,10 @@ struct BleSettings {
   std::optional<BleAdvDataEx> adv_ex;   // the last AT+BLEADVDATAEX, until AT+BLEADVDATA
 };
 
-class Ble {
+class Ble : public sim::BleHost {
  public:
   Ble(asio::io_context& io, Context& ctx, sim::World& world, sim::Mac public_addr);
-  ~Ble();
+  ~Ble() override;
   Ble(const Ble&) = delete;
   Ble& operator=(const Ble&) = delete;
 
@@ -82,10 +84,22 @@ class Ble {
   std::vector<const sim::BleLink*> links() const { return world_.ble.links_of(id_); }
   const std::string& id() const { return id_; }
 
+  // GATT (3.4.18-3.4.30). create_services() builds the server from the ble_data rows of
+  // mfg_nvs (AT+BLEGATTSSRVCRE); false with `why` when there are none or they are malformed.
+  bool create_services(std::string& why);
+  sim::GattDb* gatt_db() override { return gatt_ ? &*gatt_ : nullptr; }
+  std::string device_name() const override { return s_.name; }
+  void gatt_read(const sim::BleLink& l) override;
+  void gatt_written(const sim::BleLink& l, int srv, int chr, int desc, std::string_view value) override;
+  void gatt_notified(const sim::BleLink& l, int srv, int chr, std::string_view value, bool indication) override;
+  // One connection interval of link `index`: how long an ATT exchange takes on the air.
+  asio::awaitable<void> air_time(int index, async::StopToken stop);
+
  private:
   void arm();
   void on_link(const sim::BleLink& l, sim::BleLinkEvent e);
   void drop_links();  // silently here; the peers are told
+  asio::io_context& io_;
   Context& ctx_;
   sim::World& world_;
   std::string id_;  // on the medium: "m<index>"
@@ -94,6 +108,7 @@ class Ble {
   BleSettings s_;
   bool advertising_ = false;
   std::optional<sim::BleScan> scan_;
+  std::optional<sim::GattDb> gatt_;
   asio::steady_timer timer_, done_timer_, conn_timer_;
   unsigned generation_ = 0;  // moves on at each reset: a pending connect gives up
 };

@@ -89,6 +89,25 @@ struct BleLink {
 
 enum class BleLinkEvent { Down, Up, Mtu, Params };
 
+struct GattDb;
+struct GattService;
+
+// What one end of a link is to GATT (module/ble.cpp implements it for a module): the server it
+// serves, and what it prints when its peer acts on it.
+class BleHost {
+ public:
+  virtual ~BleHost() = default;
+  virtual GattDb* gatt_db() = 0;                // null before its services were created
+  virtual std::string device_name() const = 0;  // the GAP Device Name (0x2A00) a client reads
+  // The peer's client read (+READ) or wrote (+WRITE) one of this server's attributes; <srv_index>
+  // as this server counts, `desc` 0 for the characteristic's value.
+  virtual void gatt_read(const BleLink& l) = 0;
+  virtual void gatt_written(const BleLink& l, int srv, int chr, int desc, std::string_view value) = 0;
+  // This end's client received a notification or indication (+NOTIFY, +INDICATE); <srv_index>
+  // as this client counts.
+  virtual void gatt_notified(const BleLink& l, int srv, int chr, std::string_view value, bool indication) = 0;
+};
+
 class BleMedium {
  public:
   using Clock = BleScan::Clock;
@@ -119,6 +138,25 @@ class BleMedium {
   bool set_mtu(std::string_view who, int index, int mtu);
   // The connection parameters were updated (AT+BLECONNPARAM=): both ends are told (Params).
   bool set_params(std::string_view who, int index, int min_interval, int max_interval, int latency, int timeout);
+  // GATT over a link (sim/ble_gatt.cpp). `who` is one end, `index` its <conn_index>; service,
+  // characteristic and descriptor indexes count from 1, as the AT commands do, `desc` 0 for
+  // the characteristic's value. The client side counts services as client_view() lists them.
+  void attach(std::string id, BleHost* host) { hosts_[std::move(id)] = host; }
+  void detach(std::string_view id) {
+    if (auto it = hosts_.find(id); it != hosts_.end()) hosts_.erase(it);
+  }
+  // The services `who` discovers on its peer; nullopt without that link.
+  std::optional<std::vector<GattService>> discover(std::string_view who, int index);
+  // Reads an attribute of the peer's server (nullopt: no such attribute, or not readable); the
+  // peer prints +READ.
+  std::optional<std::string> read(std::string_view who, int index, int srv, int chr, int desc);
+  // Writes it (false: no such attribute, or not writable); the peer stores the value (at most
+  // val_max_len bytes of it) and prints +WRITE with all of it.
+  bool write(std::string_view who, int index, int srv, int chr, int desc, std::string_view value);
+  // `who`'s server notifies or indicates its characteristic (its own <srv_index>) to the client
+  // at the other end (false: no such started service or characteristic). The client prints it
+  // when the characteristic's CCCD enables it.
+  bool notify(std::string_view who, int index, int srv, int chr, std::string_view value, bool indication);
   static constexpr int kMaxLinks = 3;  // <conn_index> 0-2 (3.4.13)
   void watch_links(std::string id, std::function<void(const BleLink&, BleLinkEvent)> f) { link_watchers_[std::move(id)] = std::move(f); }
   void unwatch_links(std::string_view id) {
@@ -137,6 +175,8 @@ class BleMedium {
   void tell(const BleLink& l, BleLinkEvent e);
   std::vector<BleLink> links_;
   std::map<std::string, std::function<void(const BleLink&, BleLinkEvent)>, std::less<>> link_watchers_;
+  std::map<std::string, BleHost*, std::less<>> hosts_;
+  BleHost* peer_host(std::string_view who, int index, const BleLink** l);
 };
 
 }  // namespace espat::sim

@@ -2,7 +2,8 @@
 // with a world file holding a beacon. Module 0 advertises as guide example 4.3 does
 // (AT+BLEINIT=2, AT+BLEADVDATA, AT+BLEADVSTART), module 1 scans (AT+BLEINIT=1, AT+BLESCAN) and
 // prints its "+BLESCAN:" lines byte for byte (spec 3.4.6); then the world file's beacon, the
-// filters, +BLESCANDONE, and what the role preconditions and bad parameters answer.
+// filters, +BLESCANDONE, and what the role preconditions and bad parameters answer; then
+// connections and GATT (guide example 4.3.2).
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -326,6 +327,134 @@ TEST_F(BleTwoModules, ClientConnectsToServer) {
     at(0).expect(kOk + "\r\nready\r\n", 5000ms);
     at(1).expect("+BLEDISCONN:2,\"" + addr0 + "\"\r\n");
     ok(1, "AT+BLECONN?");
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+// Guide example 4.3.2 between the two modules: the server creates and starts the services of its
+// ble_data (the default table of reference §6), the client discovers, reads and writes them,
+// and the server notifies and indicates once the client enabled them (3.4.18-3.4.30).
+TEST_F(BleTwoModules, GattClientAndServer) {
+  try {
+    ok(0, "AT+BLEINIT=2");
+    const std::string addr0 = address(0);
+    error(0, "AT+BLEGATTSSRV?");       // nothing created yet
+    error(0, "AT+BLEGATTSSRVSTART");
+    ok(0, "AT+BLEGATTSSRVCRE");
+    ok(0, "AT+BLEGATTSSRV?", "+BLEGATTSSRV:1,0,0xA002,1\r\n+BLEGATTSSRV:2,0,0xA003,1\r\n");
+    ok(0, "AT+BLEGATTSSRVSTART=2");
+    ok(0, "AT+BLEGATTSSRV?", "+BLEGATTSSRV:1,0,0xA002,1\r\n+BLEGATTSSRV:2,1,0xA003,1\r\n");
+    error(0, "AT+BLEGATTSSRVSTART=3");
+    ok(0, "AT+BLEGATTSSRVSTART");
+    ok(0, "AT+BLEGATTSSRV?", "+BLEGATTSSRV:1,1,0xA002,1\r\n+BLEGATTSSRV:2,1,0xA003,1\r\n");
+    // Guide example 4.3.2 step 5, with the descriptors' UUIDs (esp-at pull request #925).
+    const std::string chars =
+        "\"char\",1,1,0xC300,0x02\r\n+BLEGATTSCHAR:\"desc\",1,1,1,0x2901\r\n"
+        "+BLEGATTSCHAR:\"char\",1,2,0xC301,0x02\r\n+BLEGATTSCHAR:\"desc\",1,2,1,0x2901\r\n"
+        "+BLEGATTSCHAR:\"char\",1,3,0xC302,0x08\r\n+BLEGATTSCHAR:\"desc\",1,3,1,0x2901\r\n"
+        "+BLEGATTSCHAR:\"char\",1,4,0xC303,0x04\r\n+BLEGATTSCHAR:\"desc\",1,4,1,0x2901\r\n"
+        "+BLEGATTSCHAR:\"char\",1,5,0xC304,0x08\r\n"
+        "+BLEGATTSCHAR:\"char\",1,6,0xC305,0x10\r\n+BLEGATTSCHAR:\"desc\",1,6,1,0x2902\r\n"
+        "+BLEGATTSCHAR:\"char\",1,7,0xC306,0x20\r\n+BLEGATTSCHAR:\"desc\",1,7,1,0x2902\r\n"
+        "+BLEGATTSCHAR:\"char\",1,8,0xC307,0x02\r\n+BLEGATTSCHAR:\"desc\",1,8,1,0x2901\r\n"
+        "+BLEGATTSCHAR:\"char\",2,1,0xC400,0x02\r\n+BLEGATTSCHAR:\"desc\",2,1,1,0x2901\r\n"
+        "+BLEGATTSCHAR:\"char\",2,2,0xC401,0x02\r\n+BLEGATTSCHAR:\"desc\",2,2,1,0x2901\r\n";
+    ok(0, "AT+BLEGATTSCHAR?", "+BLEGATTSCHAR:" + chars);
+    ok(0, "AT+BLEADVSTART");
+
+    ok(1, "AT+BLEINIT=1");
+    const std::string addr1 = address(1);
+    error(1, "AT+BLEGATTCPRIMSRV=0");  // no connection yet
+    ok(1, "AT+BLECONN=0,\"" + addr0 + "\"", "+BLECONN:0,\"" + addr0 + "\"\r\n");
+    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n");
+
+    // Step 4: the client sees GATT and GAP first, so its <srv_index> is the server's + 2.
+    ok(1, "AT+BLEGATTCPRIMSRV=0",
+       "+BLEGATTCPRIMSRV:0,1,0x1801,1\r\n+BLEGATTCPRIMSRV:0,2,0x1800,1\r\n"
+       "+BLEGATTCPRIMSRV:0,3,0xA002,1\r\n+BLEGATTCPRIMSRV:0,4,0xA003,1\r\n");
+    ok(1, "AT+BLEGATTCCHAR=0,3",
+       "+BLEGATTCCHAR:\"char\",0,3,1,0xC300,0x02\r\n+BLEGATTCCHAR:\"desc\",0,3,1,1,0x2901\r\n"
+       "+BLEGATTCCHAR:\"char\",0,3,2,0xC301,0x02\r\n+BLEGATTCCHAR:\"desc\",0,3,2,1,0x2901\r\n"
+       "+BLEGATTCCHAR:\"char\",0,3,3,0xC302,0x08\r\n+BLEGATTCCHAR:\"desc\",0,3,3,1,0x2901\r\n"
+       "+BLEGATTCCHAR:\"char\",0,3,4,0xC303,0x04\r\n+BLEGATTCCHAR:\"desc\",0,3,4,1,0x2901\r\n"
+       "+BLEGATTCCHAR:\"char\",0,3,5,0xC304,0x08\r\n"
+       "+BLEGATTCCHAR:\"char\",0,3,6,0xC305,0x10\r\n+BLEGATTCCHAR:\"desc\",0,3,6,1,0x2902\r\n"
+       "+BLEGATTCCHAR:\"char\",0,3,7,0xC306,0x20\r\n+BLEGATTCCHAR:\"desc\",0,3,7,1,0x2902\r\n"
+       "+BLEGATTCCHAR:\"char\",0,3,8,0xC307,0x02\r\n+BLEGATTCCHAR:\"desc\",0,3,8,1,0x2901\r\n");
+    ok(1, "AT+BLEGATTCCHAR=0,2",
+       "+BLEGATTCCHAR:\"char\",0,2,1,0x2A00,0x02\r\n+BLEGATTCCHAR:\"char\",0,2,2,0x2A01,0x02\r\n"
+       "+BLEGATTCCHAR:\"char\",0,2,3,0x2AA6,0x02\r\n");
+    ok(1, "AT+BLEGATTCINCLSRV=0,3");  // the default table includes nothing
+    error(1, "AT+BLEGATTCCHAR=0,5");
+
+    // Step 6: a read, and the server's +READ with the client's address.
+    ok(1, "AT+BLEGATTCRD=0,3,1", "+BLEGATTCRD:0,1,0\r\n");
+    at(0).expect("+READ:0,\"" + addr1 + "\"\r\n");
+    ok(1, "AT+BLEGATTCRD=0,2,1", "+BLEGATTCRD:0,6,ESP-AT\r\n");  // the GAP name: no +READ
+    error(1, "AT+BLEGATTCRD=0,3,3");    // C302 cannot be read
+    error(1, "AT+BLEGATTCRD=0,3,9");
+    error(1, "AT+BLEGATTCRD=1,3,1");    // no connection 1
+
+    // Step 7: a write; the server prints it, raw.
+    at(1).send("AT+BLEGATTCWR=0,3,3,,2\r\n");
+    at(1).expect(">");
+    at(1).send("ab");
+    at(1).expect(kOk);
+    at(0).expect("+WRITE:0,1,3,,2,ab\r\n");
+    error(1, "AT+BLEGATTCWR=0,3,1,,1");  // C300 is read only: refused before '>'
+    error(1, "AT+BLEGATTCWR=0,3,3,,0");  // esp-at issue #680: no empty writes
+
+    // The server sets C300; the client reads it back.
+    error(0, "AT+BLEGATTSSETATTR=1,1,,2");  // over its val_max_len of 1
+    at(0).send("AT+BLEGATTSSETATTR=1,1,,1\r\n");
+    at(0).expect(">");
+    at(0).send("8");
+    at(0).expect(kOk);
+    ok(1, "AT+BLEGATTCRD=0,3,1", "+BLEGATTCRD:0,1,8\r\n");
+    at(0).expect("+READ:0,\"" + addr1 + "\"\r\n");
+
+    // Step 8: the CCCD of C306 written (the AT client writes 02 00 for an indicating
+    // characteristic, whatever is typed: esp-at issues #161 and #608), then an indication.
+    at(1).send("AT+BLEGATTCWR=0,3,7,1,2\r\n");
+    at(1).expect(">");
+    at(1).send("zz");
+    at(1).expect(kOk);
+    at(0).expect("+WRITE:0,1,7,1,2," + std::string("\x02\x00", 2) + "\r\n");
+    at(0).send("AT+BLEGATTSIND=0,1,7,3\r\n");
+    at(0).expect(">");
+    at(0).send("123");
+    at(0).expect(kOk);
+    at(1).expect("+INDICATE:0,3,7,3,123\r\n");
+
+    // A notification before and after the client enabled them on C305.
+    at(0).send("AT+BLEGATTSNTFY=0,1,6,4\r\n");
+    at(0).expect(">");
+    at(0).send("1234");
+    at(0).expect(kOk);
+    at(1).send("AT+BLEGATTCWR=0,3,6,1,2\r\n");
+    at(1).expect(">");
+    at(1).send("01");
+    at(1).expect(kOk);  // nothing arrived before this line
+    at(0).expect("+WRITE:0,1,6,1,2," + std::string("\x01\x00", 2) + "\r\n");
+    at(0).send("AT+BLEGATTSNTFY=0,1,6,4\r\n");
+    at(0).expect(">");
+    at(0).send("5678");
+    at(0).expect(kOk);
+    at(1).expect("+NOTIFY:0,3,6,4,5678\r\n");
+    error(0, "AT+BLEGATTSNTFY=0,1,6,21");  // over MTU - 3 = 20
+    error(0, "AT+BLEGATTSNTFY=1,1,6,4");   // no connection 1
+    error(0, "AT+BLEGATTSNTFY=0,3,1,4");   // no service 3
+
+    // Stopping a service hides it from the client's discovery.
+    ok(0, "AT+BLEGATTSSRVSTOP=1");
+    ok(1, "AT+BLEGATTCPRIMSRV=0",
+       "+BLEGATTCPRIMSRV:0,1,0x1801,1\r\n+BLEGATTCPRIMSRV:0,2,0x1800,1\r\n+BLEGATTCPRIMSRV:0,3,0xA003,1\r\n");
+    // 3.4.18 note: services are created before any connection. Deinitialising drops them.
+    ok(0, "AT+BLEINIT=0");
+    at(1).expect("+BLEDISCONN:0,\"" + addr0 + "\"\r\n");
+    ok(0, "AT+BLEINIT=2");
+    error(0, "AT+BLEGATTSSRV?");
   } catch (const Failure& e) {
     FAIL() << e.what();
   }

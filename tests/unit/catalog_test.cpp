@@ -55,11 +55,12 @@ TEST(Catalog, EveryRegisteredCommandIsInTheGuideWithItsForms) {
       if (name == x.name) e = &x;
     ASSERT_NE(e, nullptr) << name;
     EXPECT_EQ(bool(c.test), bool(e->test)) << name;
-    EXPECT_EQ(bool(c.query), bool(e->query)) << name;
-    // 3.4.15 heads AT+BLEDISCONN=<conn_index> "Execute Command": it is a set form (README
-    // "Bluetooth LE").
+    // 3.4.15 heads AT+BLEDISCONN=<conn_index> "Execute Command" and 3.4.26
+    // AT+BLEGATTCPRIMSRV=<conn_index> "Query Command": both are set forms (README "Bluetooth LE").
     const bool set_labelled_execute = name == "AT+BLEDISCONN";
-    EXPECT_EQ(bool(c.set), bool(e->set) || set_labelled_execute) << name;
+    const bool set_labelled_query = name == "AT+BLEGATTCPRIMSRV";
+    EXPECT_EQ(bool(c.query), bool(e->query) && !set_labelled_query) << name;
+    EXPECT_EQ(bool(c.set), bool(e->set) || set_labelled_execute || set_labelled_query) << name;
     EXPECT_EQ(bool(c.exec), bool(e->execute) && !set_labelled_execute) << name;
     EXPECT_FALSE(c.section.empty()) << name << ": not joined with the catalog";
   }
