@@ -20,7 +20,7 @@ std::chrono::milliseconds units_to_ms(int units) {
 
 Ble::Ble(asio::io_context& io, Context& ctx, sim::World& world, sim::Mac public_addr)
     : io_(io), ctx_(ctx), world_(world), id_(fmt::format("m{}", ctx.index())), public_(public_addr), timer_(io),
-      done_timer_(io), conn_timer_(io) {
+      done_timer_(io), conn_timer_(io), spp_reconnect_(io) {
   // A non-resolvable private address: the two top bits 00, derived from the public one.
   private_ = public_addr;
   private_.b[0] = std::uint8_t((public_addr.b[5] ^ 0x5a) & 0x3f);
@@ -64,6 +64,18 @@ void Ble::on_link(const sim::BleLink& l, sim::BleLinkEvent e) {
   if (world_.observed())
     world_.note(fmt::format("ble {} {} {} ({})", id_, up ? "connected to" : "disconnected from", l.peer_of(id_),
                             l.peer_addr_of(id_).str()));
+  if (!up && spp_active() && s_.spp.auto_conn) {
+    // 3.4.31 note: with <auto_conn> the link comes back by itself, the host unaware: the client
+    // connects again to the same address, the server advertises again.
+    if (central) {
+      const sim::Mac peer = l.peer_addr_of(id_);
+      const int index = l.index_of(id_);
+      spp_reconnect_.start([this, peer, index](async::StopToken stop) { return spp_reconnect(stop, peer, index); });
+    } else {
+      start_advertising();
+    }
+  }
+  if (quiet_link_messages()) return;
   if (up && central) return;  // AT+BLECONN answers it
   // 3.4.13 and 3.4.15; guide example 4.3: +BLECONN:0,"24:0a:c4:d6:e4:46"
   ctx_.engine().report(fmt::format("+{}:{},\"{}\"\r\n", up ? "BLECONN" : "BLEDISCONN", l.index_of(id_),
@@ -88,6 +100,8 @@ asio::awaitable<const sim::BleLink*> Ble::connect(int index, sim::Mac target, in
 
 void Ble::reset() {
   ++generation_;
+  spp_ = false;
+  spp_reconnect_.stop();
   world_.ble.unwatch(&conn_timer_);
   conn_timer_.cancel();
   drop_links();
@@ -215,11 +229,17 @@ bool Ble::create_services(std::string& why) {
 }
 
 void Ble::gatt_read(const sim::BleLink& l) {
+  if (spp_active()) return;  // nothing but the data during SPP
   // Guide example 4.3.2 step 6: +READ:0,"7c:df:a1:b3:8d:de" at the server.
   ctx_.engine().report(fmt::format("+READ:{},\"{}\"\r\n", l.index_of(id_), l.peer_addr_of(id_).str()));
 }
 
 void Ble::gatt_written(const sim::BleLink& l, int srv, int chr, int desc, std::string_view value) {
+  if (spp_active()) {  // the data on the rx characteristic goes to the host as it is; nothing else
+    if (s_.role == 2 && srv == s_.spp.rx_srv && chr == s_.spp.rx_char && desc == 0)
+      ctx_.engine().write_unfiltered(std::string(value));
+    return;
+  }
   // Guide example 4.3.2 step 7: +WRITE:<conn_index>,<srv_index>,<char_index>,[<desc_index>],<len>,<value>;
   // without a descriptor its field stays empty (esp-at issue #680: "+WRITE:0,1,1,,0,").
   ctx_.engine().report(fmt::format("+WRITE:{},{},{},{},{},{}\r\n", l.index_of(id_), srv, chr,
@@ -227,6 +247,10 @@ void Ble::gatt_written(const sim::BleLink& l, int srv, int chr, int desc, std::s
 }
 
 void Ble::gatt_notified(const sim::BleLink& l, int srv, int chr, std::string_view value, bool indication) {
+  if (spp_active()) {
+    if (srv == s_.spp.rx_srv && chr == s_.spp.rx_char) ctx_.engine().write_unfiltered(std::string(value));
+    return;
+  }
   // Guide example 4.3.2 step 8: +INDICATE:<conn_index>,<srv_index>,<char_index>,<len>,<value>.
   ctx_.engine().report(fmt::format("+{}:{},{},{},{},{}\r\n", indication ? "INDICATE" : "NOTIFY", l.index_of(id_), srv,
                                    chr, value.size(), value));
@@ -236,6 +260,108 @@ asio::awaitable<void> Ble::air_time(int index, async::StopToken stop) {
   const sim::BleLink* l = link(index);
   if (!l) co_return;
   co_await stop.sleep(io_, std::chrono::microseconds(l->interval * 1250));  // <interval> in 1.25 ms
+}
+
+bool Ble::spp_active() const { return spp_ && ctx_.engine().in_passthrough(); }
+
+bool Ble::quiet_link_messages() const {
+  // 3.4.32 notes: no connection status during SPP unless AT+SYSMSG bit 2 (3.1.15); with
+  // <auto_conn> the host is not told at all (3.4.31 note).
+  if (!ctx_.engine().in_passthrough()) return false;
+  if (spp_active() && s_.spp.auto_conn) return true;
+  return !(ctx_.state().sysmsg & 4);
+}
+
+namespace {
+const sim::GattChar* char_at(const std::vector<sim::GattService>& services, int srv, int chr) {
+  if (srv < 1 || std::size_t(srv) > services.size()) return nullptr;
+  const auto& chars = services[std::size_t(srv) - 1].chars;
+  if (chr < 1 || std::size_t(chr) > chars.size()) return nullptr;
+  return &chars[std::size_t(chr) - 1];
+}
+bool can_write(const sim::GattChar* c) { return c && (c->props & (sim::gatt_prop::write | sim::gatt_prop::write_nr)); }
+bool can_notify(const sim::GattChar* c) { return c && (c->props & (sim::gatt_prop::notify | sim::gatt_prop::indicate)); }
+// The CCCD value that enables what the characteristic does: notifications first.
+std::string cccd_enable(const sim::GattChar& c) {
+  return std::string(c.props & sim::gatt_prop::notify ? "\x01\x00" : "\x02\x00", 2);
+}
+}  // namespace
+
+bool Ble::spp_check(bool entering) {
+  const auto& cfg = s_.spp;
+  if (!cfg.enabled) return !entering;
+  const auto all = links();
+  if (s_.role == 2) {  // the server: tx notifies or indicates, rx is written (3.4.31 notes)
+    if (!gatt_) return false;
+    const auto& services = gatt_->services;
+    const auto* tx = char_at(services, cfg.tx_srv, cfg.tx_char);
+    if (!can_notify(tx) || !can_write(char_at(services, cfg.rx_srv, cfg.rx_char))) return false;
+    if (!entering) return true;
+    // 3.4.32: ERROR when the client has not enabled notifications (or indications).
+    const auto* cccd = tx->cccd();
+    return !all.empty() && cccd && !cccd->value.empty() && (cccd->value[0] & 3);
+  }
+  if (all.empty()) return !entering;  // the client checks what it discovers on its link
+  auto services = world_.ble.discover(id_, all.front()->index_of(id_));
+  if (!services) return false;
+  const auto* rx = char_at(*services, cfg.rx_srv, cfg.rx_char);
+  return can_write(char_at(*services, cfg.tx_srv, cfg.tx_char)) && can_notify(rx) && (!entering || rx->cccd());
+}
+
+bool Ble::spp_subscribe(int index) {
+  auto services = world_.ble.discover(id_, index);
+  if (!services) return false;
+  const auto* rx = char_at(*services, s_.spp.rx_srv, s_.spp.rx_char);
+  if (!rx || !rx->cccd()) return false;
+  int desc = 1;
+  while (rx->descs[std::size_t(desc) - 1].uuid != "2902") ++desc;
+  return world_.ble.write(id_, index, s_.spp.rx_srv, s_.spp.rx_char, desc, cccd_enable(*rx));
+}
+
+void Ble::enter_spp() {
+  if (s_.role == 1) spp_subscribe(links().front()->index_of(id_));
+  spp_ = true;
+  at::Engine::Passthrough p;
+  p.send = [this](std::string data) { return spp_send(std::move(data)); };
+  p.exited = [this] {
+    spp_ = false;
+    spp_reconnect_.stop();
+    if (ctx_.state().sysmsg & 1) ctx_.engine().write("\r\n+QUITT\r\n");  // 3.1.15 bit 0, 3.4.32 notes
+  };
+  p.interval = std::chrono::milliseconds(ctx_.state().transintvl_ms);
+  p.packet = 512;  // cut again below to the link's MTU - 3
+  ctx_.engine().enter_passthrough(std::move(p));
+}
+
+asio::awaitable<void> Ble::spp_send(std::string data) {
+  // One ATT packet of at most MTU - 3 bytes per connection event: a write from the client, a
+  // notification (or indication) from the server. Without a link the data is lost, as on air.
+  for (std::size_t at = 0; at < data.size();) {
+    const auto all = links();
+    if (all.empty() || !spp_active()) co_return;
+    const sim::BleLink* l = all.front();
+    const int index = l->index_of(id_);
+    const std::size_t n = std::min(data.size() - at, std::size_t(l->mtu - 3));
+    const std::string piece = data.substr(at, n);
+    at += n;
+    co_await air_time(index, {});
+    if (s_.role == 1) {
+      world_.ble.write(id_, index, s_.spp.tx_srv, s_.spp.tx_char, 0, piece);
+    } else if (gatt_) {
+      const auto* tx = char_at(gatt_->services, s_.spp.tx_srv, s_.spp.tx_char);
+      const auto* cccd = tx ? tx->cccd() : nullptr;
+      const bool notify = cccd && !cccd->value.empty() && (cccd->value[0] & 1);
+      world_.ble.notify(id_, index, s_.spp.tx_srv, s_.spp.tx_char, piece, !notify);
+    }
+  }
+}
+
+asio::awaitable<void> Ble::spp_reconnect(async::StopToken stop, sim::Mac peer, int index) {
+  while (spp_active() && !link(index)) {
+    const sim::BleLink* l = co_await connect(index, peer, -1, std::chrono::seconds(1));
+    stop.throw_if_requested();
+    if (l) spp_subscribe(index);
+  }
 }
 
 std::string adv_params_text(const BleAdvParams& p) {

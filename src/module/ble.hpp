@@ -32,6 +32,12 @@ struct BleAdvDataEx {  // AT+BLEADVDATAEX (3.4.10), as typed
   int include_power = 0;
 };
 
+struct BleSppConfig {  // AT+BLESPPCFG (3.4.31); service and characteristic indexes as this end counts
+  bool enabled = false;
+  int tx_srv = 0, tx_char = 0, rx_srv = 0, rx_char = 0;
+  int auto_conn = 1;
+};
+
 struct BleSettings {
   int role = 0;                         // 0 not initialised, 1 client, 2 server
   std::string name = "ESP-AT";          // 3.4.4 default
@@ -40,6 +46,7 @@ struct BleSettings {
   BleScanParams scan;
   std::string adv_data, scan_rsp;       // raw bytes
   std::optional<BleAdvDataEx> adv_ex;   // the last AT+BLEADVDATAEX, until AT+BLEADVDATA
+  BleSppConfig spp;
 };
 
 class Ble : public sim::BleHost {
@@ -95,10 +102,23 @@ class Ble : public sim::BleHost {
   // One connection interval of link `index`: how long an ATT exchange takes on the air.
   asio::awaitable<void> air_time(int index, async::StopToken stop);
 
+  // SPP (3.4.31-3.4.32): the passthrough over the configured characteristics of the lowest
+  // link. spp_check() says whether AT+BLESPPCFG's characteristics have the properties 3.4.31's
+  // notes require (and, for AT+BLESPP, the peer enabled notifications or indications).
+  // enter_spp() (after the check) subscribes a client to its rx characteristic, and has the
+  // engine in passthrough until "+++".
+  bool spp_check(bool entering);
+  void enter_spp();
+
  private:
   void arm();
   void on_link(const sim::BleLink& l, sim::BleLinkEvent e);
   void drop_links();  // silently here; the peers are told
+  bool spp_active() const;
+  bool quiet_link_messages() const;  // during passthrough, unless AT+SYSMSG bit 2 (or auto_conn)
+  asio::awaitable<void> spp_send(std::string data);
+  bool spp_subscribe(int index);  // the client enables its rx characteristic's CCCD
+  asio::awaitable<void> spp_reconnect(async::StopToken stop, sim::Mac peer, int index);
   asio::io_context& io_;
   Context& ctx_;
   sim::World& world_;
@@ -111,6 +131,8 @@ class Ble : public sim::BleHost {
   std::optional<sim::GattDb> gatt_;
   asio::steady_timer timer_, done_timer_, conn_timer_;
   unsigned generation_ = 0;  // moves on at each reset: a pending connect gives up
+  bool spp_ = false;         // AT+BLESPP entered (the engine says whether it is still on)
+  async::Activity spp_reconnect_;
 };
 
 // The parameters as the queries print them and NVS keeps them: AT+BLEADVPARAM? (3.4.8)

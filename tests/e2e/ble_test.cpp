@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -455,6 +456,89 @@ TEST_F(BleTwoModules, GattClientAndServer) {
     at(1).expect("+BLEDISCONN:0,\"" + addr0 + "\"\r\n");
     ok(0, "AT+BLEINIT=2");
     error(0, "AT+BLEGATTSSRV?");
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+// Guide example 4.3.5: SPP between the two modules (3.4.31-3.4.32). The client writes the
+// server's C304 and listens to C306; the server indicates C306 and reads C304. Bytes cross raw,
+// in pieces of MTU - 3; "+++" ends it (with +QUITT under AT+SYSMSG bit 0); with <auto_conn> the
+// client's link comes back after the server's restart, the hosts unaware.
+TEST_F(BleTwoModules, SppBetweenTwoModules) {
+  using namespace std::chrono_literals;
+  try {
+    ok(0, "AT+BLEINIT=2");
+    const std::string addr0 = address(0);
+    ok(0, "AT+BLEGATTSSRVCRE");
+    ok(0, "AT+BLEGATTSSRVSTART");
+    ok(0, "AT+BLEADVSTART");
+    ok(1, "AT+BLEINIT=1");
+    const std::string addr1 = address(1);
+    ok(1, "AT+BLECONN=0,\"" + addr0 + "\"", "+BLECONN:0,\"" + addr0 + "\"\r\n");
+    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n");
+
+    error(1, "AT+BLESPP");  // not configured
+    ok(1, "AT+BLESPPCFG?", "+BLESPPCFG:0,0,0,0,1\r\n");
+    error(1, "AT+BLESPPCFG=1,3,1,3,7");  // tx C300 cannot be written
+    error(1, "AT+BLESPPCFG=1,3,5,3,3");  // rx C302 neither notifies nor indicates
+    error(1, "AT+BLESPPCFG=1,3,5");      // rx missing
+    ok(1, "AT+BLESPPCFG=1,3,5,3,7");
+    ok(1, "AT+BLESPPCFG?", "+BLESPPCFG:3,5,3,7,1\r\n");
+    ok(0, "AT+BLESPPCFG=1,1,7,1,5");
+    error(0, "AT+BLESPP");  // 3.4.32: the client has not enabled indications yet
+
+    // The client enters first: it enables C306's indications, which the server prints.
+    at(1).send("AT+BLESPP\r\n");
+    at(1).expect("\r\nOK\r\n\r\n>");
+    at(0).expect("+WRITE:0,1,7,1,2," + std::string("\x02\x00", 2) + "\r\n");
+    at(0).send("AT+BLESPP\r\n");
+    at(0).expect("\r\nOK\r\n\r\n>");
+
+    at(1).send("hello from the client");
+    at(0).expect("hello from the client");
+    std::string big;
+    for (int i = 0; i < 60; ++i) big += char('A' + i % 26);
+    at(0).send(big);  // three indications of 20 bytes
+    at(1).expect(big);
+
+    // "+++" on the client: quiet without AT+SYSMSG bit 0.
+    std::this_thread::sleep_for(50ms);
+    at(1).send("+++");
+    std::this_thread::sleep_for(50ms);
+    ok(1, "AT");
+    // Back in command mode the client prints the server's indications again.
+    at(0).send("xyz");
+    at(1).expect("+INDICATE:0,3,7,3,xyz\r\n");
+    ok(1, "AT+SYSMSG=1");
+    at(1).send("AT+BLESPP\r\n");
+    at(1).expect("\r\nOK\r\n\r\n>");
+    at(0).send("again");
+    at(1).expect("again");
+
+    // The server restarts: with <auto_conn> the client reconnects and subscribes again, and
+    // prints nothing of it; the server, booted, is a fresh module and advertises again.
+    std::this_thread::sleep_for(50ms);
+    at(0).send("+++");
+    std::this_thread::sleep_for(50ms);
+    at(0).send("AT+RST\r\n");
+    at(0).expect(kOk + "\r\nready\r\n", 5000ms);
+    at(0).send("ATE0\r\n");
+    at(0).expect("ATE0\r\n" + kOk);
+    ok(0, "AT+BLEINIT=2");
+    ok(0, "AT+BLEGATTSSRVCRE");
+    ok(0, "AT+BLEGATTSSRVSTART");
+    ok(0, "AT+BLEADVSTART");
+    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n", 3000ms);
+    at(0).expect("+WRITE:0,1,7,1,2," + std::string("\x02\x00", 2) + "\r\n");
+    ok(0, "AT+BLESPPCFG=1,1,7,1,5");
+    at(0).send("AT+BLESPP\r\n");
+    at(0).expect("\r\nOK\r\n\r\n>");
+    at(0).send("back");
+    at(1).expect("back");
+    std::this_thread::sleep_for(50ms);
+    at(1).send("+++");
+    at(1).expect("\r\n+QUITT\r\n");
   } catch (const Failure& e) {
     FAIL() << e.what();
   }
