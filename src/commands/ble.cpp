@@ -361,7 +361,7 @@ at::Family ble_family() {
                .params = {conn_index, at::Int{"pkt_data_len", 0x1b, 0xfb}}, .needs = ble});
   r.push_back({.name = "+BLECFGMTU", .query = plain(blecfgmtu_query), .set = plain(blecfgmtu_set),
                .params = {conn_index, at::Int{"mtu_size", 23, 517}}, .needs = ble, .set_needs = ble_client});
-  for (auto* rows : {ble_gatt_commands, ble_spp_commands})
+  for (auto* rows : {ble_gatt_commands, ble_spp_commands, ble_sec_commands})
     for (auto& c : rows()) r.push_back(std::move(c));
   return f;
 }

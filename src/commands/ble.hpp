@@ -1,5 +1,6 @@
 // Spec 3.4, Bluetooth LE AT Commands: GAP (3.4.2-3.4.17, ble.cpp), GATT (3.4.18-3.4.30,
-// ble_gatt.cpp) and SPP (3.4.31-3.4.32, ble_spp.cpp) so far.
+// ble_gatt.cpp) SPP (3.4.31-3.4.32, ble_spp.cpp)
+// and security (3.4.33-3.4.40, ble_sec.cpp) so far.
 #pragma once
 #include "at/command.hpp"
 
@@ -11,6 +12,7 @@ namespace espat::commands {
 at::Family ble_family();
 std::vector<at::Command> ble_gatt_commands();  // its rows 3.4.18-3.4.30
 std::vector<at::Command> ble_spp_commands();   // its rows 3.4.31-3.4.32
+std::vector<at::Command> ble_sec_commands();   // its rows 3.4.33-3.4.40
 // Bluetooth LE is initialised (AT+BLEINIT=1 or 2): AT+SLEEP=0 and AT+CIPMODE=1 are then refused
 // (protocol-rules §10, spec 3.4.2 notes).
 bool ble_initialized(module::Context& ctx);

@@ -1,6 +1,8 @@
 #include "module/ble.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
@@ -11,7 +13,8 @@
 namespace espat::module {
 
 namespace {
-constexpr std::string_view kNs = "BLE";  // espat's own namespace: the firmware's is not documented
+constexpr std::string_view kNs = "BLE";
+constexpr std::size_t kScanBacklog = 8192;  // bytes waiting for the AT port past which scan reports are dropped  // espat's own namespace: the firmware's is not documented
 
 std::chrono::milliseconds units_to_ms(int units) {
   return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds(units * 625)));
@@ -117,6 +120,18 @@ void Ble::reset() {
     s_.adv = adv_params_from_text(v->as_string()).value_or(s_.adv);
   if (auto v = nvs.get(kNs, "scan_param"); v && v->type == flash::nvs::Type::Str)
     s_.scan = scan_params_from_text(v->as_string()).value_or(s_.scan);
+  bonds_.clear();
+  bond_next_ = 0;
+  if (auto v = nvs.get(kNs, "bonds"); v && v->type == flash::nvs::Type::Str) {
+    const std::string list = v->as_string();  // "<next>;<mac>,<mac>..."
+    const auto semi = list.find(';');
+    if (semi != std::string::npos) {
+      bond_next_ = std::atoi(list.substr(0, semi).c_str());
+      for (std::size_t at = semi + 1; at + 17 <= list.size(); at += 18)
+        if (auto m = sim::Mac::parse(std::string_view(list).substr(at, 17))) bonds_.push_back(*m);
+    }
+    if (bond_next_ < 0 || bond_next_ >= kMaxBonds) bond_next_ = 0;
+  }
 }
 
 void Ble::set_role(int role) {
@@ -203,7 +218,9 @@ void Ble::arm() {
       out += fmt::format("+BLESCAN:\"{}\",{},{},{},{}\r\n", r.addr.str(), r.rssi, sim::bytes_to_hex(r.adv_data),
                          sim::bytes_to_hex(r.scan_rsp), r.addr_type);
     }
-    if (!out.empty()) ctx_.engine().report(std::move(out));
+    // A host slower than the radio: what the UART cannot take is lost, as the firmware's full
+    // event queue drops advertising reports, instead of piling up in memory.
+    if (!out.empty() && ctx_.output_backlog() <= kScanBacklog) ctx_.engine().report(std::move(out));
     arm();
   });
 }
@@ -260,6 +277,60 @@ asio::awaitable<void> Ble::air_time(int index, async::StopToken stop) {
   const sim::BleLink* l = link(index);
   if (!l) co_return;
   co_await stop.sleep(io_, std::chrono::microseconds(l->interval * 1250));  // <interval> in 1.25 ms
+}
+
+bool Ble::bonded_with(sim::Mac peer) const { return std::find(bonds_.begin(), bonds_.end(), peer) != bonds_.end(); }
+
+void Ble::save_bonds() {
+  std::string list = fmt::format("{};", bond_next_);
+  for (std::size_t i = 0; i < bonds_.size(); ++i) list += (i ? "," : "") + bonds_[i].str();
+  ctx_.save(kNs, "bonds", flash::nvs::Value::str(list), true);
+}
+
+bool Ble::forget_bond(int index) {
+  if (index < 0 || std::size_t(index) >= bonds_.size()) return false;
+  bonds_.erase(bonds_.begin() + index);
+  bond_next_ = int(bonds_.size()) % kMaxBonds;
+  save_bonds();
+  return true;
+}
+
+void Ble::forget_bonds() {
+  bonds_.clear();
+  bond_next_ = 0;
+  save_bonds();
+}
+
+void Ble::smp(const sim::BleLink& l, const SmpEvent& e) {
+  const int index = l.index_of(id_);
+  auto& engine = ctx_.engine();
+  switch (e.kind) {  // the lines of 3.17 and guide examples 4.3.4 and 4.3.7
+    case SmpEvent::SecurityRequest:
+      engine.report(fmt::format("+BLESECREQ:{}\r\n", index));
+      return;
+    case SmpEvent::ShowKey:
+      engine.report(fmt::format("+BLESECNTFYKEY:{},{}\r\n", index, e.key));
+      return;
+    case SmpEvent::KeyRequest:
+      engine.report(fmt::format("+BLESECKEYREQ:{}\r\n", index));
+      return;
+    case SmpEvent::Complete:
+      break;
+  }
+  std::string out;
+  for (int t : e.key_types) out += fmt::format("+BLESECKEYTYPE:{},{}\r\n", index, t);
+  out += fmt::format("+BLEAUTHCMPL:{},{}\r\n", index, e.ok ? 0 : 1);
+  engine.report(std::move(out));
+  const sim::Mac peer = l.peer_addr_of(id_);
+  if (e.bonded && !bonded_with(peer)) {
+    if (int(bonds_.size()) < kMaxBonds) {
+      bonds_.push_back(peer);
+    } else {  // 3.4.38 note: the 16th overwrites from index 0 on
+      bonds_[std::size_t(bond_next_)] = peer;
+    }
+    bond_next_ = (bond_next_ + 1) % kMaxBonds;
+    save_bonds();
+  }
 }
 
 bool Ble::spp_active() const { return spp_ && ctx_.engine().in_passthrough(); }

@@ -47,6 +47,7 @@ struct BleSettings {
   std::string adv_data, scan_rsp;       // raw bytes
   std::optional<BleAdvDataEx> adv_ex;   // the last AT+BLEADVDATAEX, until AT+BLEADVDATA
   BleSppConfig spp;
+  sim::BleSecParams sec;  // AT+BLESECPARAM, AT+BLESETKEY (not saved: protocol-rules §9 lists neither)
 };
 
 class Ble : public sim::BleHost {
@@ -110,6 +111,16 @@ class Ble : public sim::BleHost {
   bool spp_check(bool entering);
   void enter_spp();
 
+  // Security (3.4.33-3.4.40): what the medium's pairing asks of this end, and the bonds it keeps
+  // (at most 15, the oldest overwritten first, saved always as the firmware's Bluedroid does).
+  sim::BleSecParams security() const override { return s_.sec; }
+  bool bonded_with(sim::Mac peer) const override;
+  void smp(const sim::BleLink& l, const SmpEvent& e) override;
+  const std::vector<sim::Mac>& bonds() const { return bonds_; }
+  bool forget_bond(int index);  // false: no such bond
+  void forget_bonds();
+  static constexpr int kMaxBonds = 15;
+
  private:
   void arm();
   void on_link(const sim::BleLink& l, sim::BleLinkEvent e);
@@ -132,6 +143,9 @@ class Ble : public sim::BleHost {
   asio::steady_timer timer_, done_timer_, conn_timer_;
   unsigned generation_ = 0;  // moves on at each reset: a pending connect gives up
   bool spp_ = false;         // AT+BLESPP entered (the engine says whether it is still on)
+  std::vector<sim::Mac> bonds_;
+  int bond_next_ = 0;  // the bond overwritten when all 15 are taken
+  void save_bonds();
   async::Activity spp_reconnect_;
 };
 

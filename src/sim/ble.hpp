@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/addr.hpp"
+#include "sim/ble_smp.hpp"
 
 namespace espat::sim {
 
@@ -80,6 +81,17 @@ struct BleLink {
   Mac central_addr, peripheral_addr;
   int min_interval = 0, max_interval = 0, interval = 24, latency = 0, timeout = 500;
   int mtu = 23;
+  bool encrypted = false, mitm = false;  // after a pairing (or a bonded peer's re-encryption)
+  struct Pairing {  // AT+BLEENC ... +BLEAUTHCMPL (sim/ble_smp.cpp)
+    enum Stage { AwaitAccept, AwaitKey, AwaitConfirm } stage = AwaitAccept;
+    std::string asked_by;  // the end that ran AT+BLEENC
+    bool mitm_asked = false;  // <sec_act> 3
+    SmpPlan plan;
+    int key = 0;  // the passkey shown (or number compared)
+    std::optional<int> central_typed, peripheral_typed;
+    bool central_confirmed = false, peripheral_confirmed = false;
+  };
+  std::optional<Pairing> pairing;
   // The other end, as `who` sees it: its id, address and this link's index at `who`.
   bool has(std::string_view who) const { return central == who || peripheral == who; }
   int index_of(std::string_view who) const { return central == who ? central_index : peripheral_index; }
@@ -106,6 +118,19 @@ class BleHost {
   // This end's client received a notification or indication (+NOTIFY, +INDICATE); <srv_index>
   // as this client counts.
   virtual void gatt_notified(const BleLink& l, int srv, int chr, std::string_view value, bool indication) = 0;
+  // Pairing: this end's AT+BLESECPARAM and AT+BLESETKEY, whether it keeps a bond with `peer`,
+  // and what it is told: +BLESECREQ, +BLESECNTFYKEY, +BLESECKEYREQ, then the keys and
+  // +BLEAUTHCMPL (a bond to keep when `bonded`).
+  virtual BleSecParams security() const = 0;
+  virtual bool bonded_with(Mac peer) const = 0;
+  struct SmpEvent {
+    enum Kind { SecurityRequest, ShowKey, KeyRequest, Complete } kind;
+    int key = 0;       // ShowKey
+    bool ok = false;   // Complete
+    bool bonded = false;
+    std::vector<int> key_types;
+  };
+  virtual void smp(const BleLink& l, const SmpEvent& e) = 0;
 };
 
 class BleMedium {
@@ -157,6 +182,13 @@ class BleMedium {
   // at the other end (false: no such started service or characteristic). The client prints it
   // when the characteristic's CCCD enables it.
   bool notify(std::string_view who, int index, int srv, int chr, std::string_view value, bool indication);
+  // Pairing on `who`'s link `index` (sim/ble_smp.cpp): AT+BLEENC, AT+BLEENCRSP,
+  // AT+BLEKEYREPLY, AT+BLECONFREPLY. false: no such link, or nothing of that kind is awaited
+  // from `who`.
+  bool encrypt(std::string_view who, int index, int sec_act);
+  bool pairing_response(std::string_view who, int index, bool accept);
+  bool passkey_reply(std::string_view who, int index, int key);
+  bool confirm_reply(std::string_view who, int index, bool yes);
   static constexpr int kMaxLinks = 3;  // <conn_index> 0-2 (3.4.13)
   void watch_links(std::string id, std::function<void(const BleLink&, BleLinkEvent)> f) { link_watchers_[std::move(id)] = std::move(f); }
   void unwatch_links(std::string_view id) {
@@ -177,6 +209,8 @@ class BleMedium {
   std::map<std::string, std::function<void(const BleLink&, BleLinkEvent)>, std::less<>> link_watchers_;
   std::map<std::string, BleHost*, std::less<>> hosts_;
   BleHost* peer_host(std::string_view who, int index, const BleLink** l);
+  BleHost* host(std::string_view id);
+  void finish_pairing(BleLink& l, bool ok);
 };
 
 }  // namespace espat::sim

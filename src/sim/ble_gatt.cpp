@@ -23,6 +23,13 @@ Target attribute_at(std::vector<GattService>& services, int srv, int chr, int de
   return {&c, &c.descs[std::size_t(desc) - 1]};
 }
 
+// Whether `perm` lets the link read (`plain` = gatt_perm::read) or write (gatt_perm::write): the
+// plain bit, or the encrypted bit (<< 1) on an encrypted link, or the MITM bit (<< 2) on a link
+// paired with MITM protection (spec 6.9's ESP_GATT_PERM_*).
+bool permits(int perm, int plain, const BleLink& l) {
+  return (perm & plain) || ((perm & (plain << 1)) && l.encrypted) || ((perm & (plain << 2)) && l.encrypted && l.mitm);
+}
+
 }  // namespace
 
 BleHost* BleMedium::peer_host(std::string_view who, int index, const BleLink** l) {
@@ -46,8 +53,8 @@ std::optional<std::string> BleMedium::read(std::string_view who, int index, int 
   auto view = client_view(peer->gatt_db(), peer->device_name());
   Target t = attribute_at(view, srv, chr, desc);
   if (!t.chr) return std::nullopt;
-  const bool readable = t.desc ? (t.desc->perm & gatt_perm::read) != 0
-                               : (t.chr->props & gatt_prop::read) && (t.chr->perm & gatt_perm::read);
+  const int perm = t.desc ? t.desc->perm : t.chr->perm;
+  const bool readable = (t.desc || (t.chr->props & gatt_prop::read)) && permits(perm, gatt_perm::read, *l);
   if (!readable) return std::nullopt;
   std::string value = t.desc ? t.desc->value : t.chr->value;
   if (server_index_of(peer->gatt_db(), srv) > 0) peer->gatt_read(*l);  // Bluedroid answers 0x1800/0x1801 itself
@@ -61,8 +68,9 @@ bool BleMedium::write(std::string_view who, int index, int srv, int chr, int des
   auto view = client_view(peer->gatt_db(), peer->device_name());
   Target t = attribute_at(view, srv, chr, desc);
   if (!t.chr) return false;
-  const bool writable = t.desc ? (t.desc->perm & gatt_perm::write) != 0
-                               : (t.chr->props & (gatt_prop::write | gatt_prop::write_nr)) && (t.chr->perm & gatt_perm::write);
+  const int perm = t.desc ? t.desc->perm : t.chr->perm;
+  const bool writable =
+      (t.desc || (t.chr->props & (gatt_prop::write | gatt_prop::write_nr))) && permits(perm, gatt_perm::write, *l);
   if (!writable) return false;
   const int own = server_index_of(peer->gatt_db(), srv);
   if (own <= 0) return true;  // the Service Changed CCCD: Bluedroid keeps it

@@ -543,3 +543,100 @@ TEST_F(BleTwoModules, SppBetweenTwoModules) {
     FAIL() << e.what();
   }
 }
+
+// Guide example 4.3.4: the client (KeyboardDisplay) asks for encryption, the server
+// (KeyboardOnly) accepts and types the key the client shows; both bond. Then the bond list,
+// re-encryption of the bonded pair at once, a refused pairing, and AT+BLESETKEY.
+TEST_F(BleTwoModules, EncryptionAndBonding) {
+  using namespace std::chrono_literals;
+  try {
+    ok(0, "AT+BLEINIT=2");
+    const std::string addr0 = address(0);
+    ok(0, "AT+BLEGATTSSRVCRE");
+    ok(0, "AT+BLEGATTSSRVSTART");
+    ok(0, "AT+BLEADVSTART");
+    ok(1, "AT+BLEINIT=1");
+    const std::string addr1 = address(1);
+    error(1, "AT+BLEENC=0,3");  // no connection yet
+    ok(1, "AT+BLECONN=0,\"" + addr0 + "\"", "+BLECONN:0,\"" + addr0 + "\"\r\n");
+    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n");
+
+    ok(0, "AT+BLESECPARAM?", "+BLESECPARAM:0,3,16,3,3,0\r\n");
+    ok(0, "AT+BLESECPARAM=13,2,16,3,3");
+    ok(1, "AT+BLESECPARAM=13,4,16,3,3");
+    ok(1, "AT+BLESECPARAM?", "+BLESECPARAM:13,4,16,3,3,0\r\n");
+    error(1, "AT+BLESECPARAM=3,4,16,3,3");  // 3 is no <auth_req>
+    error(1, "AT+BLESECPARAM=13,4,6,3,3");  // key size 7-16
+    ok(0, "AT+BLESETKEY?", "+BLESETKEY:-1\r\n");
+    error(0, "AT+BLEENCRSP=0,1");  // nothing asked
+
+    ok(1, "AT+BLEENC=0,3");
+    at(0).expect("+BLESECREQ:0\r\n");
+    ok(0, "AT+BLEENCRSP=0,1");
+    const std::string shown = at(1).match("\\+BLESECNTFYKEY:0,[0-9]{1,6}\r\n");
+    const std::string key = shown.substr(17, shown.size() - 19);
+    at(0).expect("+BLESECKEYREQ:0\r\n");
+    ok(0, "AT+BLEKEYREPLY=0," + key);
+    at(0).expect("+BLESECKEYTYPE:0,16\r\n+BLESECKEYTYPE:0,1\r\n+BLESECKEYTYPE:0,32\r\n+BLESECKEYTYPE:0,2\r\n"
+                 "+BLEAUTHCMPL:0,0\r\n");
+    at(1).expect("+BLESECKEYTYPE:0,2\r\n+BLESECKEYTYPE:0,16\r\n+BLESECKEYTYPE:0,1\r\n+BLESECKEYTYPE:0,32\r\n"
+                 "+BLEAUTHCMPL:0,0\r\n");
+    ok(0, "AT+BLEENCDEV?", "+BLEENCDEV:0,\"" + addr1 + "\"\r\n");
+    ok(1, "AT+BLEENCDEV?", "+BLEENCDEV:0,\"" + addr0 + "\"\r\n");
+
+    // Bonded: after a reconnection, encryption needs no pairing.
+    ok(1, "AT+BLEDISCONN=0");
+    at(1).expect("+BLEDISCONN:0,\"" + addr0 + "\"\r\n");
+    at(0).expect("+BLEDISCONN:0,\"" + addr1 + "\"\r\n");
+    ok(0, "AT+BLEADVSTART");
+    ok(1, "AT+BLECONN=0,\"" + addr0 + "\"", "+BLECONN:0,\"" + addr0 + "\"\r\n");
+    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n");
+    ok(0, "AT+BLEENC=0,1");
+    at(0).expect("+BLEAUTHCMPL:0,0\r\n");
+    at(1).expect("+BLEAUTHCMPL:0,0\r\n");
+
+    // Cleared at the client, a pairing is needed again; a wrong key fails it at both ends.
+    ok(1, "AT+BLEENCCLEAR=0");
+    ok(1, "AT+BLEENCDEV?");
+    error(1, "AT+BLEENCCLEAR=0");
+    ok(0, "AT+BLEENC=0,3");
+    at(1).expect("+BLESECREQ:0\r\n");
+    ok(1, "AT+BLEENCRSP=0,1");
+    const std::string shown2 = at(1).match("\\+BLESECNTFYKEY:0,[0-9]{1,6}\r\n");
+    at(0).expect("+BLESECKEYREQ:0\r\n");
+    const std::string wrong = shown2.substr(17, shown2.size() - 19) == "1" ? "2" : "1";
+    ok(0, "AT+BLEKEYREPLY=0," + wrong);
+    at(0).expect("+BLEAUTHCMPL:0,1\r\n");
+    at(1).expect("+BLEAUTHCMPL:0,1\r\n");
+    // A refusal.
+    ok(1, "AT+BLEENC=0,3");
+    at(0).expect("+BLESECREQ:0\r\n");
+    ok(0, "AT+BLEENCRSP=0,0");
+    at(0).expect("+BLEAUTHCMPL:0,1\r\n");
+    at(1).expect("+BLEAUTHCMPL:0,1\r\n");
+    // The client's static key is the one it shows.
+    ok(1, "AT+BLESETKEY=123456");
+    ok(1, "AT+BLESETKEY?", "+BLESETKEY:123456\r\n");
+    ok(1, "AT+BLEENC=0,3");
+    at(0).expect("+BLESECREQ:0\r\n");
+    ok(0, "AT+BLEENCRSP=0,1");
+    at(1).expect("+BLESECNTFYKEY:0,123456\r\n");
+    at(0).expect("+BLESECKEYREQ:0\r\n");
+    ok(0, "AT+BLEKEYREPLY=0,123456");
+    at(0).match("(\\+BLESECKEYTYPE:0,[0-9]+\r\n){4}\\+BLEAUTHCMPL:0,0\r\n");
+    at(1).match("(\\+BLESECKEYTYPE:0,[0-9]+\r\n){4}\\+BLEAUTHCMPL:0,0\r\n");
+    ok(1, "AT+BLEENCDEV?", "+BLEENCDEV:0,\"" + addr0 + "\"\r\n");
+    ok(0, "AT+BLEENCDEV?", "+BLEENCDEV:0,\"" + addr1 + "\"\r\n");  // bonded once, listed once
+    at(0).send("AT+RST\r\n");
+    at(0).expect(kOk + "\r\nready\r\n", 5000ms);
+    at(1).expect("+BLEDISCONN:0,\"" + addr0 + "\"\r\n");
+    at(0).send("ATE0\r\n");
+    at(0).expect("ATE0\r\n" + kOk);
+    ok(0, "AT+BLEINIT=2");
+    ok(0, "AT+BLEENCDEV?", "+BLEENCDEV:0,\"" + addr1 + "\"\r\n");
+    ok(0, "AT+BLEENCCLEAR");
+    ok(0, "AT+BLEENCDEV?");
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}

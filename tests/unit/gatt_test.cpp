@@ -2,6 +2,8 @@
 // into services (reference esp-at-formats.md §6, spec 6.9), what a client discovers (guide
 // example 4.3.2: 0x1801 and 0x1800 first), reads and writes with the permission checks, and
 // notifications gated by the CCCD.
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -20,6 +22,7 @@ std::vector<std::string> default_rows() {
 
 // A link end that records what it was told.
 struct Host : BleHost {
+  std::string id;
   std::optional<GattDb> db;
   std::string name = "ESP-AT";
   std::vector<std::string> heard;
@@ -32,6 +35,17 @@ struct Host : BleHost {
   void gatt_notified(const BleLink& l, int srv, int chr, std::string_view v, bool ind) override {
     heard.push_back(fmt::format("{} {},{} {}", ind ? "indicate" : "notify", srv, chr, bytes_to_hex(v)));
   }
+  BleSecParams sec;
+  std::vector<Mac> bonds;
+  BleSecParams security() const override { return sec; }
+  bool bonded_with(Mac peer) const override { return std::find(bonds.begin(), bonds.end(), peer) != bonds.end(); }
+  void smp(const BleLink& l, const SmpEvent& e) override {
+    static const char* kinds[] = {"secreq", "show", "keyreq", "complete"};
+    std::string s = fmt::format("{} {}", kinds[e.kind], e.kind == SmpEvent::ShowKey ? e.key : int(e.ok));
+    for (int t : e.key_types) s += fmt::format(",{}", t);
+    heard.push_back(s);
+    if (e.kind == SmpEvent::Complete && e.bonded) bonds.push_back(l.peer_addr_of(id));
+  }
 };
 
 const Mac kServer{{0x24, 0x0a, 0xc4, 0xd6, 0xe4, 0x46}}, kClient{{0x7c, 0xdf, 0xa1, 0xb3, 0x8d, 0xde}};
@@ -40,9 +54,12 @@ const Mac kServer{{0x24, 0x0a, 0xc4, 0xd6, 0xe4, 0x46}}, kClient{{0x7c, 0xdf, 0x
 struct Linked : ::testing::Test {
   BleMedium m;
   Host server, client;
+  int client_key() const { return std::stoi(client.heard.back().substr(5)); }  // "show <key>"
   void SetUp() override {
     server.db = *parse_gatt_rows(default_rows());
     for (auto& s : server.db->services) s.started = true;
+    server.id = "m0";
+    client.id = "m1";
     m.attach("m0", &server);
     m.attach("m1", &client);
     BleAdvertiser a;
@@ -169,4 +186,105 @@ TEST_F(Linked, NotificationsNeedTheCccd) {
   EXPECT_FALSE(m.notify("m0", 2, 1, 6, "x", false));
   server.db->services[0].started = false;
   EXPECT_FALSE(m.notify("m0", 0, 1, 6, "x", false));
+}
+
+// The association models of Core 4.2 Vol 3 Part H Table 2.8 that the guide's examples use.
+TEST(Smp, Plans) {
+  auto p = [](int auth_i, int io_i, int auth_r, int io_r) {
+    BleSecParams i, r;
+    i.auth_req = auth_i;
+    i.iocap = io_i;
+    r.auth_req = auth_r;
+    r.iocap = io_r;
+    return smp_plan(i, r);
+  };
+  // Guide example 4.3.4: client KeyboardDisplay (4), server KeyboardOnly (2), SC_MITM_BOND.
+  auto e = p(13, 4, 13, 2);
+  EXPECT_EQ(e.model, SmpModel::Passkey);
+  EXPECT_FALSE(e.initiator_inputs);  // the client shows the key
+  EXPECT_TRUE(e.responder_inputs);   // the server types it
+  EXPECT_EQ(p(1, 4, 1, 2).model, SmpModel::JustWorks);   // nobody asks for MITM
+  EXPECT_EQ(p(13, 3, 13, 2).model, SmpModel::JustWorks);  // NoInputNoOutput
+  EXPECT_EQ(p(13, 1, 13, 1).model, SmpModel::NumericComparison);
+  EXPECT_EQ(p(5, 1, 5, 1).model, SmpModel::JustWorks);  // the same without secure connections
+  EXPECT_EQ(p(13, 4, 13, 4).model, SmpModel::NumericComparison);
+  auto k = p(4, 2, 4, 2);
+  EXPECT_TRUE(k.initiator_inputs && k.responder_inputs);
+  BleSecParams all;
+  EXPECT_EQ(smp_key_types(all, all, true), (std::vector<int>{2, 16, 1, 32}));
+  EXPECT_EQ(smp_key_types(all, all, false), (std::vector<int>{16, 1, 32, 2}));
+  BleSecParams enc_only;
+  enc_only.init_key = enc_only.rsp_key = 1;
+  EXPECT_EQ(smp_key_types(all, enc_only, true), (std::vector<int>{16, 1}));
+}
+
+TEST_F(Linked, PasskeyPairingThenBondedReencryption) {
+  client.sec.auth_req = server.sec.auth_req = 13;
+  client.sec.iocap = 4;
+  server.sec.iocap = 2;
+  client.sec.static_key = 123456;
+  ASSERT_TRUE(m.encrypt("m1", 0, 3));
+  EXPECT_EQ(server.heard.back(), "secreq 0");
+  EXPECT_FALSE(m.pairing_response("m1", 0, true));  // the asker does not answer itself
+  ASSERT_TRUE(m.pairing_response("m0", 0, true));
+  EXPECT_EQ(client.heard.back(), "show 123456");
+  EXPECT_EQ(server.heard.back(), "keyreq 0");
+  EXPECT_FALSE(m.passkey_reply("m1", 0, 123456));  // the client shows, it does not type
+  ASSERT_TRUE(m.passkey_reply("m0", 0, 123456));
+  EXPECT_EQ(client.heard.back(), "complete 1,2,16,1,32");
+  EXPECT_EQ(server.heard.back(), "complete 1,16,1,32,2");
+  EXPECT_TRUE(m.link("m1", 0)->encrypted);
+  EXPECT_TRUE(m.link("m1", 0)->mitm);
+  ASSERT_EQ(client.bonds.size(), 1u);
+  EXPECT_EQ(client.bonds[0], kServer);
+  EXPECT_EQ(server.bonds[0], kClient);
+  // Reconnected, both bonded: encrypted again at once, no keys exchanged.
+  ASSERT_TRUE(m.disconnect("m1", 0));
+  BleAdvertiser a;
+  a.id = "m0";
+  a.addr = kServer;
+  a.module = true;
+  m.advertise(a);
+  ASSERT_NE(m.connect("m1", 0, kClient, kServer), nullptr);
+  EXPECT_FALSE(m.link("m1", 0)->encrypted);
+  ASSERT_TRUE(m.encrypt("m0", 0, 1));
+  EXPECT_EQ(client.heard.back(), "complete 1");
+  EXPECT_TRUE(m.link("m1", 0)->encrypted);
+}
+
+TEST_F(Linked, WrongKeyRejectionAndNumericComparison) {
+  client.sec.auth_req = server.sec.auth_req = 13;
+  client.sec.iocap = 4;
+  server.sec.iocap = 2;
+  ASSERT_TRUE(m.encrypt("m1", 0, 3));
+  ASSERT_TRUE(m.pairing_response("m0", 0, true));
+  ASSERT_TRUE(m.passkey_reply("m0", 0, (client_key() + 1) % 1000000));
+  EXPECT_EQ(server.heard.back(), "complete 0");
+  EXPECT_FALSE(m.link("m1", 0)->encrypted);
+  EXPECT_TRUE(server.bonds.empty());
+  ASSERT_TRUE(m.encrypt("m0", 0, 3));  // the server asks this time
+  EXPECT_EQ(client.heard.back(), "secreq 0");
+  ASSERT_TRUE(m.pairing_response("m1", 0, false));
+  EXPECT_EQ(client.heard.back(), "complete 0");
+  server.sec.iocap = 1;  // DisplayYesNo against KeyboardDisplay, both SC: compare numbers
+  ASSERT_TRUE(m.encrypt("m1", 0, 3));
+  ASSERT_TRUE(m.pairing_response("m0", 0, true));
+  EXPECT_EQ(client.heard.back().substr(0, 5), "show ");
+  EXPECT_EQ(client.heard.back(), server.heard.back());
+  ASSERT_TRUE(m.confirm_reply("m0", 0, true));
+  EXPECT_FALSE(m.link("m1", 0)->encrypted);
+  ASSERT_TRUE(m.confirm_reply("m1", 0, true));
+  EXPECT_TRUE(m.link("m1", 0)->encrypted);
+}
+
+TEST_F(Linked, EncryptedPermissions) {
+  // C300 made readable only over an encrypted link (ESP_GATT_PERM_READ_ENCRYPTED).
+  server.db->services[0].chars[0].perm = 0x02;
+  EXPECT_FALSE(m.read("m1", 0, 3, 1, 0));
+  m.link("m1", 0)->encrypted = true;
+  EXPECT_EQ(m.read("m1", 0, 3, 1, 0), "0");
+  server.db->services[0].chars[0].perm = 0x04;  // READ_ENC_MITM
+  EXPECT_FALSE(m.read("m1", 0, 3, 1, 0));
+  m.link("m1", 0)->mitm = true;
+  EXPECT_EQ(m.read("m1", 0, 3, 1, 0), "0");
 }
