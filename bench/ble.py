@@ -25,14 +25,14 @@ run. Every figure is min/median/max over the runs.
 Python 3 standard library only. Every wait has a timeout: a run that fails prints FAILED with
 what was seen, and the benchmark goes on.
 """
-import argparse, json, os, re, resource, selectors, shutil, socket, subprocess, sys, tempfile, time
+import argparse, json, os, re, resource, selectors, shutil, subprocess, sys, tempfile, time
 import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in bench/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet  # noqa: E402  (rss_kib)
 from figures import Failed, Table, report_failure  # noqa: E402
-from mqtt_http import Fleet, Module, stop  # noqa: E402
+from mqtt_http import Espat, Fleet  # noqa: E402
 
 LINE = re.compile(rb'\+BLESCAN:"([0-9a-f]{2}(?::[0-9a-f]{2}){5})",(-[0-9]{1,3}),([0-9a-f]*),([0-9a-f]*),([01])')
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -69,39 +69,12 @@ def peers(n, interval_ms):
     return "\n".join(toml), want
 
 
-class Scanner:
+class Scanner(Espat):
     """One espat process, one module in `world`, its AT port on tcp 127.0.0.1:<free port>;
     every byte received is kept with the time it arrived."""
 
     def __init__(self, espat, d, name, world):
-        path = os.path.join(d, name + ".err")
-        if os.path.exists(path):
-            os.unlink(path)  # a new file each run: the last run's port must not be read
-        self.err = open(path, "a+")  # a+: espat appends; our seek(0) cannot make it overwrite
-        self.p = subprocess.Popen([espat, "run", "--tcp", "127.0.0.1:0", "--flash", os.path.join(d, name + ".bin"),
-                                   "--boot-ms", "0", "--world", world],
-                                  stderr=self.err, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        port = None
-        deadline = time.monotonic() + 15
-        while port is None:
-            self.err.seek(0)
-            m = re.search(r"AT port on tcp 127\.0\.0\.1:(\d+)", self.err.read())
-            if m:
-                port = int(m.group(1))
-            elif self.p.poll() is not None or time.monotonic() > deadline:
-                self.err.seek(0)
-                raise Failed(f"espat printed no AT port: {self.err.read()[-1500:]}")
-            else:
-                time.sleep(0.01)
-        self.m = Module(socket.create_connection(("127.0.0.1", port), timeout=10), name)
-        for _ in range(50):  # until the module answers
-            try:
-                self.m.cmd("AT", timeout=0.2)
-                break
-            except Failed:
-                pass
-        self.m.cmd("ATE0")
-        self.m.buf.clear()
+        super().__init__(espat, d, name, ["--world", world])
 
     def collect(self, until, chunks):
         """Appends (arrival time, bytes) to chunks until time.monotonic() >= until."""
@@ -123,11 +96,6 @@ class Scanner:
                     chunks.append((time.monotonic(), b))
         finally:
             sel.close()
-
-    def close(self):
-        self.m.close()
-        stop(self.p)
-
 
 def scan_run(espat, d, world, want, interval_ms, seconds):
     e = Scanner(espat, d, "scan", world)

@@ -225,11 +225,14 @@ class Module:
 class Espat:
     """One espat process, one module, its AT port on tcp 127.0.0.1:<free port>."""
 
-    def __init__(self, espat, d, name):
+    def __init__(self, espat, d, name, extra=()):
+        path = os.path.join(d, name + ".err")
+        if os.path.exists(path):
+            os.unlink(path)  # a new file each run: the last run's port must not be read
         # O_APPEND: the child shares this file's offset, which our seek(0) before a read moves
-        self.err = open(os.path.join(d, name + ".err"), "a+")
+        self.err = open(path, "a+")
         flash = os.path.join(d, name + ".bin")
-        self.p = subprocess.Popen([espat, "run", "--tcp", "127.0.0.1:0", "--flash", flash, "--boot-ms", "0"],
+        self.p = subprocess.Popen([espat, "run", "--tcp", "127.0.0.1:0", "--flash", flash, "--boot-ms", "0", *extra],
                                   stderr=self.err, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         port = None
         deadline = time.monotonic() + 15

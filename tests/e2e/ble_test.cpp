@@ -67,6 +67,23 @@ class BleTwoModules : public ::testing::Test {
     return m.substr(10, 17);
   }
 
+  // Module 0 as the server of guide example 4.3: initialised, its services created and started,
+  // advertising. Its address.
+  std::string serve() {
+    ok(0, "AT+BLEINIT=2");
+    const std::string addr = address(0);
+    ok(0, "AT+BLEGATTSSRVCRE");
+    ok(0, "AT+BLEGATTSSRVSTART");
+    ok(0, "AT+BLEADVSTART");
+    return addr;
+  }
+  // Module 1 (initialised as client, at `client`) connects as link 0 to module 0 at `server`;
+  // both ends print +BLECONN.
+  void link_up(const std::string& server, const std::string& client) {
+    ok(1, "AT+BLECONN=0,\"" + server + "\"", "+BLECONN:0,\"" + server + "\"\r\n");
+    at(0).expect("+BLECONN:0,\"" + client + "\"\r\n");
+  }
+
   espat::e2e::TempDir dir_{"espat-ble"};
   std::optional<espat::e2e::ModuleGroup> modules_;
 };
@@ -468,15 +485,10 @@ TEST_F(BleTwoModules, GattClientAndServer) {
 TEST_F(BleTwoModules, SppBetweenTwoModules) {
   using namespace std::chrono_literals;
   try {
-    ok(0, "AT+BLEINIT=2");
-    const std::string addr0 = address(0);
-    ok(0, "AT+BLEGATTSSRVCRE");
-    ok(0, "AT+BLEGATTSSRVSTART");
-    ok(0, "AT+BLEADVSTART");
+    const std::string addr0 = serve();
     ok(1, "AT+BLEINIT=1");
     const std::string addr1 = address(1);
-    ok(1, "AT+BLECONN=0,\"" + addr0 + "\"", "+BLECONN:0,\"" + addr0 + "\"\r\n");
-    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n");
+    link_up(addr0, addr1);
 
     error(1, "AT+BLESPP");  // not configured
     ok(1, "AT+BLESPPCFG?", "+BLESPPCFG:0,0,0,0,1\r\n");
@@ -550,16 +562,11 @@ TEST_F(BleTwoModules, SppBetweenTwoModules) {
 TEST_F(BleTwoModules, EncryptionAndBonding) {
   using namespace std::chrono_literals;
   try {
-    ok(0, "AT+BLEINIT=2");
-    const std::string addr0 = address(0);
-    ok(0, "AT+BLEGATTSSRVCRE");
-    ok(0, "AT+BLEGATTSSRVSTART");
-    ok(0, "AT+BLEADVSTART");
+    const std::string addr0 = serve();
     ok(1, "AT+BLEINIT=1");
     const std::string addr1 = address(1);
     error(1, "AT+BLEENC=0,3");  // no connection yet
-    ok(1, "AT+BLECONN=0,\"" + addr0 + "\"", "+BLECONN:0,\"" + addr0 + "\"\r\n");
-    at(0).expect("+BLECONN:0,\"" + addr1 + "\"\r\n");
+    link_up(addr0, addr1);
 
     ok(0, "AT+BLESECPARAM?", "+BLESECPARAM:0,3,16,3,3,0\r\n");
     ok(0, "AT+BLESECPARAM=13,2,16,3,3");
