@@ -11,6 +11,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
@@ -166,6 +167,14 @@ int run(const RunOptions& o) {
       trace = std::make_unique<transport::Trace>(o.trace);
       world.on_change = [t = trace.get()](std::string_view what) { t->event(what); };
     }
+    // The world's BLE peers act later (a notification every second, a reply to a pairing) on
+    // this loop.
+    world.ble.set_scheduler([&io](std::chrono::milliseconds delay, std::function<void()> f) {
+      auto t = std::make_shared<asio::steady_timer>(io, delay);
+      t->async_wait([t, f = std::move(f)](std::error_code ec) {
+        if (!ec) f();
+      });
+    });
     if (o.world.empty()) sim::load_world(world, sim::default_world_toml(), "(embedded world)");
     else sim::load_world_file(world, o.world);
     std::vector<sim::ModuleView> views;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -52,6 +53,7 @@ void Ble::drop_links() {
 }
 
 void Ble::on_link(const sim::BleLink& l, sim::BleLinkEvent e) {
+  if (hid_) return hid_link(l, e);
   const bool central = l.central == id_;
   if (e == sim::BleLinkEvent::Mtu) {  // 3.4.17: +BLECFGMTU:<conn_index>,<mtu_size> at both ends
     ctx_.engine().report(fmt::format("+BLECFGMTU:{},{}\r\n", l.index_of(id_), l.mtu));
@@ -103,6 +105,7 @@ asio::awaitable<const sim::BleLink*> Ble::connect(int index, sim::Mac target, in
 
 void Ble::reset() {
   ++generation_;
+  hid_deinit();
   spp_ = false;
   spp_reconnect_.stop();
   world_.ble.unwatch(&conn_timer_);
@@ -246,12 +249,13 @@ bool Ble::create_services(std::string& why) {
 }
 
 void Ble::gatt_read(const sim::BleLink& l) {
-  if (spp_active()) return;  // nothing but the data during SPP
+  if (spp_active() || hid_) return;  // nothing but the data during SPP
   // Guide example 4.3.2 step 6: +READ:0,"7c:df:a1:b3:8d:de" at the server.
   ctx_.engine().report(fmt::format("+READ:{},\"{}\"\r\n", l.index_of(id_), l.peer_addr_of(id_).str()));
 }
 
 void Ble::gatt_written(const sim::BleLink& l, int srv, int chr, int desc, std::string_view value) {
+  if (hid_) return;  // the HID profile answers its host itself
   if (spp_active()) {  // the data on the rx characteristic goes to the host as it is; nothing else
     if (s_.role == 2 && srv == s_.spp.rx_srv && chr == s_.spp.rx_char && desc == 0)
       ctx_.engine().write_unfiltered(std::string(value));
@@ -303,6 +307,14 @@ void Ble::forget_bonds() {
 
 void Ble::smp(const sim::BleLink& l, const SmpEvent& e) {
   const int index = l.index_of(id_);
+  if (hid_) {
+    // The HID profile accepts its host's pairing itself, printing nothing.
+    if (e.kind == SmpEvent::SecurityRequest)
+      asio::post(io_, [this, index, gen = generation_] {
+        if (gen == generation_ && hid_) world_.ble.pairing_response(id_, index, true);
+      });
+    return;
+  }
   auto& engine = ctx_.engine();
   switch (e.kind) {  // the lines of 3.17 and guide examples 4.3.4 and 4.3.7
     case SmpEvent::SecurityRequest:

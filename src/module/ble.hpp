@@ -117,6 +117,17 @@ class Ble : public sim::BleHost {
   bool bonded_with(sim::Mac peer) const override;
   void smp(const sim::BleLink& l, const SmpEvent& e) override;
   const std::vector<sim::Mac>& bonds() const { return bonds_; }
+
+  // HID (3.4.41-3.4.44, module/ble_hid.cpp): the module as a keyboard, mouse and consumer
+  // control, with its own services and advertising, apart from AT+BLEINIT's roles.
+  bool hid_init();  // false: AT+BLEINIT's role is set (3.4.41 note)
+  void hid_deinit();
+  bool hid_on() const { return hid_; }
+  // The <conn_index> of the host that paired (the reports go there); -1 when none did.
+  int hid_host() const;
+  // Notifies input report `report_id` (1 mouse, 2 keyboard, 3 consumer); false without a host
+  // that enabled it.
+  bool hid_send(int report_id, std::string_view report);
   bool forget_bond(int index);  // false: no such bond
   void forget_bonds();
   static constexpr int kMaxBonds = 15;
@@ -147,6 +158,9 @@ class Ble : public sim::BleHost {
   int bond_next_ = 0;  // the bond overwritten when all 15 are taken
   void save_bonds();
   async::Activity spp_reconnect_;
+  bool hid_ = false;
+  void hid_advertise();
+  void hid_link(const sim::BleLink& l, sim::BleLinkEvent e);
 };
 
 // The parameters as the queries print them and NVS keeps them: AT+BLEADVPARAM? (3.4.8)

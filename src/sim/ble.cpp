@@ -122,7 +122,7 @@ std::optional<BleMedium::Clock::time_point> BleMedium::next_due(const BleScan& s
 const BleLink* BleMedium::connect(std::string_view central, int index, Mac addr, Mac target, int addr_type) {
   if (link(central, index)) return nullptr;
   auto a = std::find_if(adverts_.begin(), adverts_.end(), [&](const BleAdvertiser& x) {
-    return x.module && x.id != central && x.addr == target && (addr_type < 0 || x.addr_type == addr_type) && x.type != BleAdvType::ScanInd && x.type != BleAdvType::NonConnInd;
+    return attached(x.id) && x.id != central && x.addr == target && (addr_type < 0 || x.addr_type == addr_type) && x.type != BleAdvType::ScanInd && x.type != BleAdvType::NonConnInd;
   });
   if (a == adverts_.end()) return nullptr;
   const std::string peripheral = a->id;

@@ -150,7 +150,7 @@ class BleMedium {
   std::optional<Clock::time_point> next_due(const BleScan& scan, Clock::time_point now) const;
 
   // Connections. connect() links `central` (its <conn_index> `index`, address `addr`) to the
-  // module advertising connectably at `target`: the peripheral's advertising stops and it takes
+  // module or world peripheral (an attached host) advertising connectably at `target`: the peripheral's advertising stops and it takes
   // its lowest free index (0-2). nullptr: nobody connectable advertises there, or the central
   // already uses `index` or is already linked to that peripheral. Both ends' link watchers are
   // told (Up); disconnect() and drop() tell both ends too (Down).
@@ -195,6 +195,15 @@ class BleMedium {
     if (auto it = link_watchers_.find(id); it != link_watchers_.end()) link_watchers_.erase(it);
   }
 
+  // Work for later (a world peer's next notification, the reply it gives): the event loop runs
+  // it after `delay` (cli/run.cpp sets the scheduler); without one, nothing runs.
+  using Scheduler = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
+  void set_scheduler(Scheduler s) { scheduler_ = std::move(s); }
+  void after(std::chrono::milliseconds delay, std::function<void()> f) const {
+    if (scheduler_) scheduler_(delay, std::move(f));
+  }
+  bool attached(std::string_view id) const { return hosts_.find(id) != hosts_.end(); }
+
   // Called after any advertiser started, changed or stopped (a scanner waiting with nothing due).
   void watch(const void* key, std::function<void()> f) { watchers_[key] = std::move(f); }
   void unwatch(const void* key) { watchers_.erase(key); }
@@ -208,6 +217,7 @@ class BleMedium {
   std::vector<BleLink> links_;
   std::map<std::string, std::function<void(const BleLink&, BleLinkEvent)>, std::less<>> link_watchers_;
   std::map<std::string, BleHost*, std::less<>> hosts_;
+  Scheduler scheduler_;
   BleHost* peer_host(std::string_view who, int index, const BleLink** l);
   BleHost* host(std::string_view id);
   void finish_pairing(BleLink& l, bool ok);

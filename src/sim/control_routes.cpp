@@ -124,7 +124,7 @@ json ControlRoutes::world_json() const {
             {"associations", json::array()}};
   for (const auto& ap : world_.aps()) j["aps"].push_back(ap_json(ap));
   for (const auto& p : world_.phones()) j["phones"].push_back(to_json(p));
-  for (const auto& a : world_.ble.advertisers()) j["ble_peers"].push_back(to_json(a));
+  j["ble_peers"] = ble_peers_json();
   for (const auto& [name, ip] : world_.dns()) j["dns"][name] = ip.str();
   for (const auto& [owner, e] : world_.mdns()) j["mdns"].push_back(to_json(e));
   for (const auto& a : world_.associations()) j["associations"].push_back(association_json(a));
@@ -322,29 +322,8 @@ ApiReply ControlRoutes::handle(std::string_view method, std::string_view target,
         world_.phones().push_back(p);
         return {201, to_json(p)};
       }
-    } else if (n == 2 && seg[0] == "ble" && seg[1] == "peers") {
-      // The BLE medium (README "Bluetooth LE"): every advertiser; peers added and removed.
-      if (is("GET")) {
-        json all = json::array();
-        for (const auto& a : world_.ble.advertisers()) all.push_back(to_json(a));
-        return {200, all};
-      }
-      if (is("POST")) {
-        BleAdvertiser a = ble_peer_from_json(parse_body(body_text), int(world_.ble.advertisers().size()));
-        if (world_.ble.find(a.id)) fail(409, fmt::format("an advertiser with the id \"{}\" exists", a.id));
-        json j = to_json(a);
-        world_.ble.advertise(std::move(a));
-        return {201, j};
-      }
-    } else if (n == 3 && seg[0] == "ble" && seg[1] == "peers") {
-      const BleAdvertiser* a = world_.ble.find(seg[2]);
-      if (!a) fail(404, fmt::format("no BLE advertiser with the id \"{}\"", seg[2]));
-      if (is("GET")) return {200, to_json(*a)};
-      if (is("DELETE")) {
-        if (a->module) fail(409, "a module's own advertising: AT+BLEADVSTOP ends it");
-        world_.ble.stop(seg[2]);
-        return {204, nullptr};
-      }
+    } else if (n >= 2 && n <= 4 && seg[0] == "ble" && seg[1] == "peers") {
+      return ble_route(method, seg, parse_body(body_text));
     } else if (n == 2 && seg[0] == "smartconfig") {
       if (is("POST")) {
         int listeners = world_.trigger_smartconfig(seg[1]);

@@ -61,6 +61,8 @@ class ControlRoutes {
   ApiReply module_links(const std::string& index) const;
   ApiReply link_action(const std::string& index, const std::string& id, const std::string& action);
   nlohmann::json ota_json() const;
+  nlohmann::json ble_peers_json() const;  // control_ble.cpp
+  ApiReply ble_route(std::string_view method, const std::vector<std::string>& seg, const nlohmann::json& body);
   ApiReply put_ota(const nlohmann::json& body);
 
   World& world_;

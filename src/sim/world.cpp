@@ -312,4 +312,24 @@ std::optional<HttpUrl> HttpUrl::parse(std::string_view url) {
 
 std::string HttpUrl::origin() const { return (https ? "https://" : "http://") + host + ":" + std::to_string(port); }
 
+BlePeer* World::find_ble_peer(std::string_view id) {
+  for (auto& p : ble_peers_)
+    if (p->id() == id) return p.get();
+  return nullptr;
+}
+
+BlePeer& World::add_ble_peer(BlePeerSpec spec) {
+  ble_peers_.push_back(std::make_unique<BlePeer>(ble, std::move(spec)));
+  changed("ble peer " + ble_peers_.back()->id() + " added");
+  return *ble_peers_.back();
+}
+
+bool World::remove_ble_peer(std::string_view id) {
+  auto it = std::find_if(ble_peers_.begin(), ble_peers_.end(), [&](const auto& p) { return p->id() == id; });
+  if (it == ble_peers_.end()) return false;
+  ble_peers_.erase(it);
+  changed(fmt::format("ble peer {} removed", id));
+  return true;
+}
+
 }  // namespace espat::sim

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "sim/addr.hpp"
-#include "sim/ble.hpp"
+#include "sim/ble_peer.hpp"
 #include "sim/faults.hpp"
 
 namespace espat::sim {
@@ -223,6 +223,12 @@ class World {
   BleMedium ble;
   // The RSSI one module's advertisement shows another module's scan.
   int ble_module_rssi = -40;
+  // The world's own peers (README "Bluetooth LE"): [[ble_peer]]s and those the control API adds.
+  // An id is unique among them and the modules' "m<k>".
+  BlePeer* find_ble_peer(std::string_view id);
+  BlePeer& add_ble_peer(BlePeerSpec spec);
+  bool remove_ble_peer(std::string_view id);
+  const std::vector<std::unique_ptr<BlePeer>>& ble_peers() const { return ble_peers_; }
 
   // ---- the OTA server ----------------------------------------------------------------------
   OtaServer ota;
@@ -274,6 +280,7 @@ class World {
   std::map<const void*, std::function<void()>> fault_watchers_;
   void faults_changed();
   std::mt19937_64 rng_{1};
+  std::vector<std::unique_ptr<BlePeer>> ble_peers_;  // after `ble`: they go first
 };
 
 }  // namespace espat::sim

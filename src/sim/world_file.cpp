@@ -214,14 +214,20 @@ struct Reader {
     return p;
   }
 
-  // A [[ble_peer]]: a beacon or peripheral that advertises (issue 11).
-  BleAdvertiser ble_peer(const toml::table& t, int index) const {
-    only(t, {"id", "address", "address_type", "name", "adv_type", "adv_data", "scan_rsp", "interval_ms", "rssi"});
-    BleAdvertiser a;
+  // A [[ble_peer]] (issue 11): a beacon, a peripheral with services, a central (a phone) or an
+  // HID host; each has an address, the first two advertise.
+  BlePeerSpec ble_peer(const toml::table& t, int index) const {
+    only(t, {"id", "role", "address", "address_type", "name", "adv_type", "adv_data", "scan_rsp", "interval_ms", "rssi",
+             "service", "iocap", "auth_req"});
+    BlePeerSpec p;
+    p.role = parsed<BlePeerRole>(t, "role", role_from_name, "beacon, peripheral, central or hid_host").value_or(BlePeerRole::Beacon);
+    BleAdvertiser& a = p.adv;
     a.id = str(t, "id").value_or(fmt::format("ble{}", index + 1));
     // "m<k>" is module k's own advertising on the medium.
     if (a.id.size() > 1 && a.id[0] == 'm' && a.id.find_first_not_of("0123456789", 1) == std::string::npos)
       fail(*t.get("id"), fmt::format("\"{}\" names a module's advertising: give the peer another id", a.id));
+    if (a.id.empty() || a.id.find_first_of("/?#% ") != std::string::npos)
+      fail(*t.get("id"), "a peer's id is not empty and has no '/', '?', '#', '%' or space (the control API names it in URLs)");
     auto addr = parsed<Mac>(t, "address", Mac::parse, "a BLE address like \"c2:34:45:78:66:89\"");
     if (!addr) fail(t, "a [[ble_peer]] needs an address");
     a.addr = *addr;
@@ -231,16 +237,16 @@ struct Reader {
       return std::nullopt;
     }, "public or random").value_or(0);
     a.type = BleAdvType(integer(t, "adv_type", 0, 4).value_or(0));
-    auto hex = [&](std::string_view key) {
+    auto hex = [&](std::string_view key, std::size_t max) {
       auto v = str(t, key);
       if (!v) return std::string();
       auto bytes = hex_to_bytes(*v);
       if (!bytes) fail(*t.get(key), fmt::format("\"{}\" is a hex string, two digits a byte", key));
-      if (bytes->size() > 31) fail(*t.get(key), fmt::format("\"{}\" is at most 31 bytes", key));
+      if (bytes->size() > max) fail(*t.get(key), fmt::format("\"{}\" is at most {} bytes", key, max));
       return *bytes;
     };
-    a.adv_data = hex("adv_data");
-    a.scan_rsp = hex("scan_rsp");
+    a.adv_data = hex("adv_data", 31);
+    a.scan_rsp = hex("scan_rsp", 31);
     if (auto name = str(t, "name")) {
       // Shorthand: the name as a complete local name (AD type 0x09) after the advertising data.
       if (a.adv_data.size() + 2 + name->size() > 31) fail(*t.get("name"), "the name does not fit in the 31 bytes of advertising data");
@@ -250,7 +256,69 @@ struct Reader {
     }
     a.interval = std::chrono::milliseconds(integer(t, "interval_ms", 20, 10240).value_or(100));
     a.rssi = int(integer(t, "rssi", -127, 20).value_or(-60));
-    return a;
+    p.sec = default_security(p.role);
+    p.sec.iocap = int(integer(t, "iocap", 0, 4).value_or(p.sec.iocap));
+    p.sec.auth_req = int(integer(t, "auth_req", 0, 15).value_or(p.sec.auth_req));
+    if (const auto* n = t.get("service")) {
+      if (p.role != BlePeerRole::Peripheral) fail(*n, "only a peripheral (role = \"peripheral\") serves services");
+      const auto* arr = n->as_array();
+      if (!arr) fail(*n, "services are written [[ble_peer.service]]");
+      for (const auto& e : *arr) {
+        if (!e.is_table()) fail(e, "services are written [[ble_peer.service]]");
+        p.services.push_back(peer_service(*e.as_table()));
+      }
+    }
+    return p;
+  }
+
+  std::string gatt_uuid(const toml::table& t) const {
+    auto u = str(t, "uuid");
+    if (!u) fail(t, "a service or characteristic needs its \"uuid\"");
+    std::string s = *u;
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.erase(0, 2);
+    if ((s.size() != 4 && s.size() != 32) || !hex_to_bytes(s)) fail(*t.get("uuid"), fmt::format("\"{}\" is not a 16-bit (4 hex digits) or 128-bit (32) UUID", *u));
+    for (auto& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  BlePeerService peer_service(const toml::table& t) const {
+    only(t, {"uuid", "characteristic"});
+    BlePeerService s{gatt_uuid(t), {}};
+    const auto* n = t.get("characteristic");
+    if (!n) return s;
+    const auto* arr = n->as_array();
+    if (!arr) fail(*n, "characteristics are written [[ble_peer.service.characteristic]]");
+    for (const auto& e : *arr) {
+      const auto* c = e.as_table();
+      if (!c) fail(e, "characteristics are written [[ble_peer.service.characteristic]]");
+      only(*c, {"uuid", "properties", "value", "notify_ms"});
+      BlePeerChar ch;
+      ch.uuid = gatt_uuid(*c);
+      if (const auto* props = c->get("properties")) {
+        const auto* list = props->as_array();
+        if (!list) fail(*props, "\"properties\" is a list: [\"read\", \"write\", \"write_nr\", \"notify\", \"indicate\"]");
+        ch.props = 0;
+        for (const auto& pv : *list) {
+          const auto name = pv.value<std::string>();
+          static const std::pair<const char*, int> known[] = {{"read", gatt_prop::read}, {"write", gatt_prop::write},
+                                                              {"write_nr", gatt_prop::write_nr}, {"notify", gatt_prop::notify},
+                                                              {"indicate", gatt_prop::indicate}};
+          auto it = std::find_if(std::begin(known), std::end(known), [&](const auto& k) { return name && *name == k.first; });
+          if (it == std::end(known)) fail(pv, "a property is one of read, write, write_nr, notify, indicate");
+          ch.props |= it->second;
+        }
+      }
+      if (auto v = str(*c, "value")) {
+        auto bytes = hex_to_bytes(*v);
+        if (!bytes || bytes->size() > 512) fail(*c->get("value"), "\"value\" is a hex string of at most 512 bytes");
+        ch.value = *bytes;
+      }
+      ch.notify_ms = int(integer(*c, "notify_ms", 0, 3600000).value_or(0));
+      if (ch.notify_ms && !(ch.props & (gatt_prop::notify | gatt_prop::indicate)))
+        fail(*c->get("notify_ms"), "\"notify_ms\" needs the notify or indicate property");
+      s.chars.push_back(std::move(ch));
+    }
+    return s;
   }
 
   void load(World& w, const toml::table& root) const {
@@ -305,9 +373,9 @@ struct Reader {
       int i = 0;
       for (const auto& e : *arr) {
         if (!e.is_table()) fail(e, "BLE peers are written [[ble_peer]]");
-        auto a = ble_peer_from_table(*e.as_table(), i++, source);
-        if (w.ble.find(a.id)) fail(e, fmt::format("a second [[ble_peer]] with the id \"{}\"", a.id));
-        w.ble.advertise(std::move(a));
+        auto p = ble_peer_from_table(*e.as_table(), i++, source);
+        if (w.find_ble_peer(p.adv.id)) fail(e, fmt::format("a second [[ble_peer]] with the id \"{}\"", p.adv.id));
+        w.add_ble_peer(std::move(p));
       }
     }
     if (const auto* n = root.get("ota")) {
@@ -353,7 +421,7 @@ NetFaults faults_from_table(const toml::table& t, const NetFaults& base, std::st
   return r.faults(t, base);
 }
 
-BleAdvertiser ble_peer_from_table(const toml::table& t, int index, std::string_view source) {
+BlePeerSpec ble_peer_from_table(const toml::table& t, int index, std::string_view source) {
   return Reader{std::string(source)}.ble_peer(t, index);
 }
 

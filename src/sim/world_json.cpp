@@ -141,8 +141,51 @@ json to_json(const BleAdvertiser& a) {
   return j;
 }
 
-BleAdvertiser ble_peer_from_json(const json& j, int index) {
+BlePeerSpec ble_peer_from_json(const json& j, int index) {
   return ble_peer_from_table(table_of(j, "a BLE peer"), index, "");
+}
+
+json to_json(const BlePeer& p, const BleMedium& medium) {
+  const BlePeerSpec& s = p.spec();
+  json j = to_json(s.adv);
+  j["role"] = role_name(s.role);
+  j["advertising"] = medium.find(s.adv.id) != nullptr;
+  j["iocap"] = s.sec.iocap;
+  j["auth_req"] = s.sec.auth_req;
+  if (s.role == BlePeerRole::Peripheral) {
+    json services = json::array();
+    for (const auto& srv : s.services) {
+      json chars = json::array();
+      for (const auto& c : srv.chars) {
+        json props = json::array();
+        for (auto [bit, name] : {std::pair{gatt_prop::read, "read"}, {gatt_prop::write, "write"}, {gatt_prop::write_nr, "write_nr"},
+                                 {gatt_prop::notify, "notify"}, {gatt_prop::indicate, "indicate"}})
+          if (c.props & bit) props.push_back(name);
+        json cj = {{"uuid", c.uuid}, {"properties", props}, {"value", bytes_to_hex(c.value)}};
+        if (c.notify_ms) cj["notify_ms"] = c.notify_ms;
+        chars.push_back(cj);
+      }
+      services.push_back({{"uuid", srv.uuid}, {"characteristic", chars}});
+    }
+    j["service"] = services;
+  }
+  json links = json::array();
+  for (const BleLink* l : p.links())
+    links.push_back({{"conn_index", l->index_of(s.adv.id)}, {"peer", l->peer_addr_of(s.adv.id).str()},
+                     {"encrypted", l->encrypted}, {"mtu", l->mtu}});
+  j["links"] = links;
+  return j;
+}
+
+json to_json(const BlePeerEvent& e) {
+  json j = {{"event", e.kind}, {"conn_index", e.conn_index}, {"peer", e.peer}};
+  if (!e.service.empty()) j["service"] = e.service;
+  if (!e.characteristic.empty()) j["characteristic"] = e.characteristic;
+  if (!e.report.empty()) j["report"] = e.report;
+  if (!e.value.empty() || e.kind == "write" || e.kind == "notify" || e.kind == "indicate" || e.kind == "hid")
+    j["value"] = bytes_to_hex(e.value);
+  if (e.kind == "passkey") j["key"] = e.key;
+  return j;
 }
 
 Ap patched_ap(const Ap& ap, const json& patch) {

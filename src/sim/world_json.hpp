@@ -24,7 +24,11 @@ SmartPhone phone_from_json(const nlohmann::json& j, int index);
 // A BLE advertiser (GET /ble/peers): the [[ble_peer]] keys, the data in hex, the name left in
 // adv_data; "module": true for a module's own advertising. From JSON: a [[ble_peer]]'s keys.
 nlohmann::json to_json(const BleAdvertiser& a);
-BleAdvertiser ble_peer_from_json(const nlohmann::json& j, int index);
+BlePeerSpec ble_peer_from_json(const nlohmann::json& j, int index);
+// A world peer (GET /ble/peers/{id}): its advertiser's keys, "role", its services, whether it
+// advertises now and its links; and one of its events (GET /ble/peers/{id}/events).
+nlohmann::json to_json(const BlePeer& p, const BleMedium& medium);
+nlohmann::json to_json(const BlePeerEvent& e);
 
 // The AP with the changes of a PATCH (an object of world-file keys) applied, checked as a whole.
 // "id" cannot change. When the security changes, the ciphers and PMF that followed from the old

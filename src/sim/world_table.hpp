@@ -14,7 +14,7 @@ namespace espat::sim {
 // empty (a table built in memory, no lines): just the message.
 Ap ap_from_table(const toml::table& t, int index, std::string_view source);
 SmartPhone phone_from_table(const toml::table& t, int index, std::string_view source);
-BleAdvertiser ble_peer_from_table(const toml::table& t, int index, std::string_view source);  // [[ble_peer]]
+BlePeerSpec ble_peer_from_table(const toml::table& t, int index, std::string_view source);  // [[ble_peer]]
 // The network fault keys only (latency_ms, bandwidth, udp_loss, dns_fail, refuse); those the
 // table lacks keep base's value. PATCH /modules/{k}/faults.
 NetFaults faults_from_table(const toml::table& t, const NetFaults& base, std::string_view source);

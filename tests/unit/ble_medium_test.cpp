@@ -24,6 +24,18 @@ BleAdvertiser beacon(std::string id, std::uint8_t last, std::chrono::millisecond
   return a;
 }
 const auto t0 = BleMedium::Clock::time_point{} + 1h;
+
+// A link end with no server and no say in pairing: what makes an advertiser connectable.
+struct NullHost : BleHost {
+  GattDb* gatt_db() override { return nullptr; }
+  std::string device_name() const override { return "null"; }
+  void gatt_read(const BleLink&) override {}
+  void gatt_written(const BleLink&, int, int, int, std::string_view) override {}
+  void gatt_notified(const BleLink&, int, int, std::string_view, bool) override {}
+  BleSecParams security() const override { return {}; }
+  bool bonded_with(Mac) const override { return false; }
+  void smp(const BleLink&, const SmpEvent&) override {}
+};
 }  // namespace
 
 TEST(BleHex, RoundTrip) {
@@ -152,7 +164,9 @@ TEST(BleMedium, ConnectDisconnectDrop) {
   auto server = beacon("m0", 1, 100ms);
   EXPECT_EQ(m.connect("m1", 0, central, server.addr), nullptr);  // nobody advertises
   m.advertise(beacon("tag", 9, 100ms));
-  EXPECT_EQ(m.connect("m1", 0, central, beacon("tag", 9, 100ms).addr), nullptr);  // not a module
+  EXPECT_EQ(m.connect("m1", 0, central, beacon("tag", 9, 100ms).addr), nullptr);  // no host: a beacon
+  NullHost host;
+  m.attach("m0", &host);
   server.module = true;
   server.type = BleAdvType::NonConnInd;
   m.advertise(server);
