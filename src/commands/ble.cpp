@@ -53,7 +53,7 @@ Result bleinit_set(Ctx& ctx, Call& c) {
   }
   // The role cannot change without AT+RST; BLE cannot start with sleep off (protocol-rules §10).
   if (now != 0 && now != role) return Result::error();
-  if (b.hid_on()) return Result::error();  // HID and GATT/GAP do not mix (3.4.41 note)
+  if (b.hid_on() || b.blufi_on()) return Result::error();  // HID and BluFi stand apart (3.4.41, 3.4.45 notes)
   if (ctx.state().sleep_mode == 0) return Result::error();
   if (ctx.net().settings().mode == 1) return Result::error();  // not with AT+CIPMODE=1 (3.4.2 notes)
   b.set_role(role);
@@ -362,7 +362,7 @@ at::Family ble_family() {
                .params = {conn_index, at::Int{"pkt_data_len", 0x1b, 0xfb}}, .needs = ble});
   r.push_back({.name = "+BLECFGMTU", .query = plain(blecfgmtu_query), .set = plain(blecfgmtu_set),
                .params = {conn_index, at::Int{"mtu_size", 23, 517}}, .needs = ble, .set_needs = ble_client});
-  for (auto* rows : {ble_gatt_commands, ble_spp_commands, ble_sec_commands, ble_hid_commands})
+  for (auto* rows : {ble_gatt_commands, ble_spp_commands, ble_sec_commands, ble_hid_commands, ble_blufi_commands})
     for (auto& c : rows()) r.push_back(std::move(c));
   return f;
 }

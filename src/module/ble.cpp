@@ -54,6 +54,7 @@ void Ble::drop_links() {
 
 void Ble::on_link(const sim::BleLink& l, sim::BleLinkEvent e) {
   if (hid_) return hid_link(l, e);
+  if (blufi_) return blufi_link(l, e);
   const bool central = l.central == id_;
   if (e == sim::BleLinkEvent::Mtu) {  // 3.4.17: +BLECFGMTU:<conn_index>,<mtu_size> at both ends
     ctx_.engine().report(fmt::format("+BLECFGMTU:{},{}\r\n", l.index_of(id_), l.mtu));
@@ -106,6 +107,8 @@ asio::awaitable<const sim::BleLink*> Ble::connect(int index, sim::Mac target, in
 void Ble::reset() {
   ++generation_;
   hid_deinit();
+  blufi_stop();
+  blufi_name = "BLUFI_DEVICE";
   spp_ = false;
   spp_reconnect_.stop();
   world_.ble.unwatch(&conn_timer_);
@@ -249,12 +252,19 @@ bool Ble::create_services(std::string& why) {
 }
 
 void Ble::gatt_read(const sim::BleLink& l) {
-  if (spp_active() || hid_) return;  // nothing but the data during SPP
+  if (spp_active() || profile_on()) return;  // nothing but the data during SPP
   // Guide example 4.3.2 step 6: +READ:0,"7c:df:a1:b3:8d:de" at the server.
   ctx_.engine().report(fmt::format("+READ:{},\"{}\"\r\n", l.index_of(id_), l.peer_addr_of(id_).str()));
 }
 
 void Ble::gatt_written(const sim::BleLink& l, int srv, int chr, int desc, std::string_view value) {
+  if (blufi_) {  // the phone's BluFi frames, on 0xFF01; handled after this write returns
+    if (srv == 1 && chr == 1 && desc == 0)
+      asio::post(io_, [this, index = l.index_of(id_), frame = std::string(value), b = std::weak_ptr(blufi_)] {
+        if (!b.expired()) blufi_received(index, frame);
+      });
+    return;
+  }
   if (hid_) return;  // the HID profile answers its host itself
   if (spp_active()) {  // the data on the rx characteristic goes to the host as it is; nothing else
     if (s_.role == 2 && srv == s_.spp.rx_srv && chr == s_.spp.rx_char && desc == 0)
@@ -307,11 +317,11 @@ void Ble::forget_bonds() {
 
 void Ble::smp(const sim::BleLink& l, const SmpEvent& e) {
   const int index = l.index_of(id_);
-  if (hid_) {
-    // The HID profile accepts its host's pairing itself, printing nothing.
+  if (profile_on()) {
+    // The HID and BluFi profiles accept their peer's pairing themselves, printing nothing.
     if (e.kind == SmpEvent::SecurityRequest)
       asio::post(io_, [this, index, gen = generation_] {
-        if (gen == generation_ && hid_) world_.ble.pairing_response(id_, index, true);
+        if (gen == generation_ && profile_on()) world_.ble.pairing_response(id_, index, true);
       });
     return;
   }

@@ -2,6 +2,7 @@
 // advertising it publishes on the world's medium (sim/ble.hpp) and the scan that prints what it
 // hears, "+BLESCAN:" lines paced by this module's io_context timer.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "async/activity.hpp"
+#include "sim/blufi.hpp"
 #include "sim/gatt.hpp"
 #include "sim/world.hpp"
 
@@ -128,6 +130,15 @@ class Ble : public sim::BleHost {
   // Notifies input report `report_id` (1 mouse, 2 keyboard, 3 consumer); false without a host
   // that enabled it.
   bool hid_send(int report_id, std::string_view report);
+
+  // BluFi (3.4.45-3.4.47, module/ble_blufi.cpp): Wi-Fi provisioning by a phone over the BluFi
+  // service 0xFFFF, its frames read and written by sim/blufi.hpp.
+  bool blufi_start(int auth_floor);  // false: AT+BLEINIT's role is set, or HID is on (3.4.45 note)
+  bool blufi_stop();                 // false: AT+BLEINIT's role is set
+  bool blufi_on() const { return blufi_ != nullptr; }
+  std::string blufi_name = "BLUFI_DEVICE";  // AT+BLUFINAME (3.4.46 note), not saved
+  // Custom data to the phone (AT+BLUFISEND); false without a phone listening.
+  bool blufi_send(std::string_view data);
   bool forget_bond(int index);  // false: no such bond
   void forget_bonds();
   static constexpr int kMaxBonds = 15;
@@ -159,7 +170,15 @@ class Ble : public sim::BleHost {
   void save_bonds();
   async::Activity spp_reconnect_;
   bool hid_ = false;
+  bool profile_on() const { return hid_ || blufi_; }  // HID or BluFi: its own services, no +WRITE
   void hid_advertise();
+  struct Blufi;
+  std::shared_ptr<Blufi> blufi_;
+  void blufi_advertise();
+  void blufi_link(const sim::BleLink& l, sim::BleLinkEvent e);
+  void blufi_received(int index, std::string frame);
+  bool blufi_out(int index, sim::blufi::Message m);
+  void blufi_report(int index);
   void hid_link(const sim::BleLink& l, sim::BleLinkEvent e);
 };
 

@@ -73,7 +73,7 @@ constexpr int kInputChar[] = {0, 5, 6, 8};  // the characteristic of input repor
 }  // namespace
 
 bool Ble::hid_init() {
-  if (s_.role != 0) return false;
+  if (s_.role != 0 || blufi_) return false;
   if (hid_) return true;
   hid_ = true;
   gatt_ = hid_services();

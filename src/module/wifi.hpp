@@ -201,6 +201,10 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
   bool start_wps(int auth_floor);
   void stop_wps();
   bool wps_running() const { return !wps_.expired(); }
+  // BluFi's "connect to AP" (3.4.45): cfg becomes the saved station configuration and is joined
+  // in the background (WIFI CONNECTED... as ever) unless its security is below auth_floor;
+  // `done` gets the outcome. A restart or another join ends it without calling `done`.
+  void provision(StationConfig cfg, int auth_floor, std::function<void(sim::JoinError)> done);
   std::chrono::milliseconds wps_walk_time{std::chrono::seconds(120)};  // WPS PBC walk time
   // AT+MDNS: announces host.local at the station's address, else the softAP's. False when
   // neither has one.
@@ -212,6 +216,9 @@ class Wifi final : public sim::Station, public sim::SoftApHost {
   struct Wps;
   asio::awaitable<void> smart_join(std::shared_ptr<Smart> sc, sim::SmartPhone phone, async::StopToken stop);
   asio::awaitable<void> wps_join(sim::Ap ap, async::StopToken stop);
+  asio::awaitable<sim::JoinError> join_provisioned(StationConfig cfg, int auth_floor, async::StopToken stop);
+  asio::awaitable<void> provision_join(StationConfig cfg, int auth_floor, std::function<void(sim::JoinError)> done,
+                                       async::StopToken stop);
   async::Activity wps_walk_;  // AT+WPS=1 listens for wps_walk_time
   std::weak_ptr<Smart> smart_;  // alive while the world holds the listener (or a join runs)
   std::weak_ptr<Wps> wps_;

@@ -84,17 +84,23 @@ asio::awaitable<void> Wifi::smart_join(std::shared_ptr<Smart> sc, sim::SmartPhon
   cfg.ssid = phone.ssid;
   cfg.password = phone.password;
   cfg.bssid = phone.bssid;
-  // <auth floor>: APs below it are not there for the station. When only some of the APs with
-  // this SSID qualify, the strongest of those is pinned by its BSSID.
+  const auto error = co_await join_provisioned(std::move(cfg), sc->auth_floor, stop);
+  if (sc->stopped) co_return;
+  report(error == sim::JoinError::None ? "smartconfig connected wifi\r\n" : "smartconfig connect fail\r\n");
+}
+
+// Credentials from outside (SmartConfig, BluFi) become the station configuration, saved as
+// AT+CWJAP saves it, and are joined. <auth floor>: APs below it are not there for the station;
+// when only some of the APs with this SSID qualify, the strongest of those is pinned by its BSSID.
+asio::awaitable<sim::JoinError> Wifi::join_provisioned(StationConfig cfg, int auth_floor, async::StopToken stop) {
   std::vector<const sim::Ap*> seen, good;
   for (const sim::Ap* ap : world_.scan())
     if (ap->ssid == cfg.ssid && (!cfg.bssid || ap->bssid == *cfg.bssid) && ap->owner != this) seen.push_back(ap);
   std::copy_if(seen.begin(), seen.end(), std::back_inserter(good),
-               [&](const sim::Ap* ap) { return int(ap->security) >= sc->auth_floor; });
+               [&](const sim::Ap* ap) { return int(ap->security) >= auth_floor; });
   if (!good.empty() && good.size() < seen.size() && !cfg.bssid)
     cfg.bssid = (*std::max_element(good.begin(), good.end(), [](auto* a, auto* b) { return a->rssi < b->rssi; }))->bssid;
 
-  // The credentials become the station configuration, saved as AT+CWJAP saves it.
   s_.station = cfg;
   save_wifi_station(ctx_, s_);
 
@@ -107,8 +113,19 @@ asio::awaitable<void> Wifi::smart_join(std::shared_ptr<Smart> sc, sim::SmartPhon
     if (was) state_ = StationState::Disconnected;
     co_await stop.sleep(io_, world_.scan_time);  // a scan that finds no acceptable AP
   }
-  if (sc->stopped) co_return;
-  report(error == sim::JoinError::None ? "smartconfig connected wifi\r\n" : "smartconfig connect fail\r\n");
+  co_return error;
+}
+
+void Wifi::provision(StationConfig cfg, int auth_floor, std::function<void(sim::JoinError)> done) {
+  station_.start([this, cfg = std::move(cfg), auth_floor, done = std::move(done)](async::StopToken stop) {
+    return provision_join(cfg, auth_floor, done, stop);
+  });
+}
+
+asio::awaitable<void> Wifi::provision_join(StationConfig cfg, int auth_floor, std::function<void(sim::JoinError)> done,
+                                           async::StopToken stop) {
+  const auto error = co_await join_provisioned(std::move(cfg), auth_floor, stop);
+  done(error);
 }
 
 // ---- WPS ---------------------------------------------------------------------------------

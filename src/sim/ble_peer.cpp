@@ -159,6 +159,7 @@ void BlePeer::on_link(const BleLink& l, BleLinkEvent e) {
   record(event(e == BleLinkEvent::Up ? "connected" : "disconnected", l));
   const int index = l.index_of(id());
   if (e == BleLinkEvent::Down) {
+    blufi_.reset();  // a BluFi session lives as long as its link
     advertise_if_idle();
     if (spec_.role == BlePeerRole::HidHost)
       medium_.after(100ms, [this, alive = std::weak_ptr<bool>(alive_)] {
@@ -309,6 +310,12 @@ void BlePeer::gatt_written(const BleLink& l, int srv, int chr, int desc, std::st
 }
 
 void BlePeer::gatt_notified(const BleLink& l, int srv, int chr, std::string_view value, bool indication) {
+  if (is_blufi_frame(srv, chr)) {  // a BluFi frame: read after this returns
+    medium_.after(0ms, [this, index = l.index_of(id()), frame = std::string(value), alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) blufi_frame(index, frame);
+    });
+    return;
+  }
   BlePeerEvent e = event(indication ? "indicate" : "notify", l);
   e.value = std::string(value);
   if (auto view = medium_.discover(id(), l.index_of(id()));

@@ -48,12 +48,13 @@ BleSecParams default_security(BlePeerRole role);
 // What a peer saw, for GET /ble/peers/{id}/events. kind: "connected", "disconnected", "write"
 // (its server was written), "read", "notify", "indicate" (its client received), "hid" (an HID
 // input report: `report` names it), "passkey" (the key it displays), "key_request",
-// "paired" (ok), "pairing_failed".
+// "paired" (ok), "pairing_failed"; BluFi: "blufi_negotiated", "blufi_report" (report: the
+// station's state, ssid), "blufi_data" (custom data), "blufi_error".
 struct BlePeerEvent {
   std::string kind;
   int conn_index = 0;
   std::string peer;  // the other end's address
-  std::string service, characteristic, report;
+  std::string service, characteristic, report, ssid;
   std::string value;  // raw bytes
   int key = 0;
 };
@@ -83,6 +84,13 @@ class BlePeer : public BleHost {
   bool subscribe(int index, std::string_view srv, std::string_view chr, bool indicate, std::string& why);
   bool pair(int index, std::string& why);              // asks the peripheral for security
   bool passkey(int index, int key, std::string& why);  // types the key the module shows
+  // BluFi (a central; sim/ble_peer_blufi.cpp), as Espressif's EspBlufi app provisions a device
+  // on link `index`: it subscribes to 0xFF02, negotiates the key (DH), sets the security mode
+  // (data frames checksummed and encrypted, control frames checksummed), sends station mode, the
+  // SSID and the password, and asks to connect; the device's Wi-Fi report comes as a
+  // "blufi_report" event. blufi_send: custom data (the module prints +BLUFIDATA).
+  bool blufi_provision(int index, std::string ssid, std::string password, std::string& why);
+  bool blufi_send(int index, std::string data, std::string& why);
 
   // As a peripheral: sets the characteristic's value and notifies (or indicates) every link
   // whose client enabled it. false: no such characteristic.
@@ -109,6 +117,11 @@ class BlePeer : public BleHost {
   void hid_subscribe(int index);
   void schedule_notifications();
   BlePeerEvent event(const char* kind, const BleLink& l) const;
+  struct Blufi;
+  std::shared_ptr<Blufi> blufi_;
+  bool blufi_out(int index, bool data, int subtype, std::string payload);
+  void blufi_frame(int index, std::string frame);
+  bool is_blufi_frame(int srv, int chr) const;  // a notification on the BluFi session's 0xFF02
   BleMedium& medium_;
   BlePeerSpec spec_;
   std::optional<GattDb> db_;

@@ -137,6 +137,19 @@ ApiReply ControlRoutes::ble_route(std::string_view method, const std::vector<std
     if (!peer->passkey(index, body["key"].get<int>(), why)) return error(409, why);
     return {200, {{"passkey", index}}};
   }
+  if (action == "blufi") {
+    auto ssid = b.str("ssid");
+    const std::string password = b.str("password", false).value_or("");
+    if (!b.missing.empty()) return error(400, b.missing);
+    if (!peer->blufi_provision(index, *ssid, password, why)) return error(409, why);
+    return {200, {{"provisioning", index}}};
+  }
+  if (action == "blufi_send") {
+    auto data = b.bytes("data");
+    if (!b.missing.empty()) return error(400, b.missing);
+    if (!peer->blufi_send(index, *data, why)) return error(409, why);
+    return {200, {{"sent", data->size()}}};
+  }
   auto srv = b.str("service"), chr = b.str("characteristic");
   const std::string desc = b.str("descriptor", false).value_or("");
   if (action == "read") {

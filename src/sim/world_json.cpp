@@ -182,7 +182,9 @@ json to_json(const BlePeerEvent& e) {
   if (!e.service.empty()) j["service"] = e.service;
   if (!e.characteristic.empty()) j["characteristic"] = e.characteristic;
   if (!e.report.empty()) j["report"] = e.report;
-  if (!e.value.empty() || e.kind == "write" || e.kind == "notify" || e.kind == "indicate" || e.kind == "hid")
+  if (!e.ssid.empty()) j["ssid"] = e.ssid;
+  if (!e.value.empty() || e.kind == "write" || e.kind == "notify" || e.kind == "indicate" || e.kind == "hid" ||
+      e.kind == "blufi_data")
     j["value"] = bytes_to_hex(e.value);
   if (e.kind == "passkey") j["key"] = e.key;
   return j;

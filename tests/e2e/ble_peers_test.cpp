@@ -2,8 +2,8 @@
 // peers), each driven through the control API as a user's test would: a heart-rate sensor the
 // module reads and subscribes to (+NOTIFY once a second), a phone that writes and subscribes to
 // the module's server (guide example 4.3.6's LightBlue), the phone pairing by passkey as guide
-// example 4.3.7 prints it, and an HID host that records what AT+BLEHIDKB, BLEHIDMUS and
-// BLEHIDCONSUMER send (3.4.41-3.4.44).
+// example 4.3.7 prints it, an HID host that records what AT+BLEHIDKB, BLEHIDMUS and
+// BLEHIDCONSUMER send (3.4.41-3.4.44), and the phone provisioning Wi-Fi by BluFi (3.4.45-3.4.47).
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -48,6 +48,11 @@ address = "60:51:42:fe:98:aa"
 id = "pc"
 role = "hid_host"
 address = "70:00:00:00:00:01"
+
+[[ap]]
+id = "home"
+ssid = "home"
+password = "12345678"
 )";
 
 const std::string kOk = "\r\nOK\r\n", kError = "\r\nERROR\r\n";
@@ -238,6 +243,58 @@ TEST_F(BlePeersModule, HidKeyboardMouseConsumer) {
     error("AT+BLEHIDKB=0,4,0,0,0,0,0");
     ok("AT+BLEINIT=2");
     error("AT+BLEHIDINIT=1");  // nor HID after AT+BLEINIT
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
+// AT+BLUFI=1, then the phone as the EspBlufi app: key negotiation, security mode, the station's
+// SSID and password, connect; the module joins (WIFI CONNECTED, WIFI GOT IP) and reports back.
+// Custom data both ways: +BLUFIDATA at the module, AT+BLUFISEND to the phone.
+TEST_F(BlePeersModule, BlufiProvisionsWifi) {
+  try {
+    ok("AT+BLUFI?", "+BLUFI:0\r\n");
+    ok("AT+BLUFINAME?", "+BLUFINAME:BLUFI_DEVICE\r\n");
+    ok("AT+BLUFINAME=\"BLUFI_DEV\"");
+    ok("AT+BLUFINAME?", "+BLUFINAME:BLUFI_DEV\r\n");
+    error("AT+BLUFINAME=\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0\"");  // 27 bytes: 26 at most (3.4.46)
+    error("AT+BLUFISEND=4");                                  // BluFi is off
+    ok("AT+BLUFI=1");
+    ok("AT+BLUFI?", "+BLUFI:1\r\n");
+    error("AT+BLEINIT=1");  // not while BluFi runs (3.4.45 note)
+    error("AT+BLUFISEND=4");  // no phone yet
+
+    // The module advertises the BluFi service under its BluFi name.
+    httplib::Client c("127.0.0.1", module_->control_port());
+    auto r = c.Get("/ble/peers/m0");
+    ASSERT_TRUE(r);
+    const json adv = json::parse(r->body);
+    EXPECT_EQ(adv["adv_data"], "0201060303ffff0a09424c5546495f444556");
+    EXPECT_EQ(peer("phone", "connect", {{"address", adv["address"]}})["conn_index"], 0);
+    peer("phone", "blufi", {{"ssid", "home"}, {"password", "12345678"}});
+    at().expect("WIFI CONNECTED\r\nWIFI GOT IP\r\n", 5000ms);
+    ASSERT_EQ(events("phone", "blufi_negotiated").size(), 1u);
+    const auto report = events("phone", "blufi_report");
+    ASSERT_EQ(report.size(), 1u);
+    EXPECT_EQ(report[0]["report"], "connected");
+    EXPECT_EQ(report[0]["ssid"], "home");
+    ok("AT+CWSTATE?", "+CWSTATE:2,\"home\"\r\n");
+
+    peer("phone", "blufi_send", {{"data", "68656c6c6f"}});
+    at().expect("+BLUFIDATA:5,hello\r\n");
+    at().send("AT+BLUFISEND=4\r\n");
+    at().expect(">");
+    at().send("1234");
+    at().expect(kOk);
+    const auto data = events("phone", "blufi_data");
+    ASSERT_EQ(data.size(), 1u);
+    EXPECT_EQ(data[0]["value"], "31323334");
+    EXPECT_TRUE(events("phone", "blufi_error", 0).empty());
+
+    ok("AT+BLUFI=0");
+    ok("AT+BLUFI?", "+BLUFI:0\r\n");
+    ok("AT+BLEINIT=1");
+    error("AT+BLUFI=1");  // nor BluFi after AT+BLEINIT
   } catch (const Failure& e) {
     FAIL() << e.what();
   }
