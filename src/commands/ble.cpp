@@ -246,6 +246,12 @@ asio::awaitable<Result> bleconn_set(Ctx& ctx, Call& c) {
   if (c.args.has(2) != c.args.has(3)) co_return Result::invalid(c.args.has(2) ? 3 : 2);
   const int addr_type = c.args.has(2) ? int(c.args.integer(2)) : -1;
   const int timeout = c.args.has(3) ? int(c.args.integer(3)) : kConnTimeoutDefault;
+  // The server's form (guide example 4.3.3 step 3): the link its client made, named by the
+  // client's address, is taken up as it is: OK, no message; ERROR without that link.
+  if (b.settings().role == 2) {
+    const sim::BleLink* l = b.link(index);
+    co_return l && l->peer_addr_of(b.id()) == target ? Result::ok() : Result::error();
+  }
   // The index taken, or that peer already connected: an error at once.
   if (b.link(index)) co_return Result::error();
   for (const auto* l : b.links())
@@ -352,7 +358,7 @@ at::Family ble_family() {
   r.push_back({.name = "+BLECONN", .query = plain(bleconn_query), .set = coro(bleconn_set),
                .params = {conn_index, at::Str{"remote_address", 17, 17, false, valid_mac}, at::Int{"addr_type", 0, 1, true},
                           at::Int{"timeout", 3, 30, true}},
-               .needs = ble, .set_needs = ble_client});
+               .needs = ble});
   r.push_back({.name = "+BLECONNPARAM", .query = plain(bleconnparam_query), .set = plain(bleconnparam_set),
                .params = {conn_index, at::Int{"min_interval", 0x6, 0xc80}, at::Int{"max_interval", 0x6, 0xc80},
                           at::Int{"latency", 0, 0x1f3}, at::Int{"timeout", 0xa, 0xc80}},

@@ -478,6 +478,53 @@ TEST_F(BleTwoModules, GattClientAndServer) {
   }
 }
 
+// Guide example 4.3.3 as printed: the GATT roles the other way round. The client (module 1)
+// creates and starts the services; the server (module 0) takes up the link with its own
+// AT+BLECONN (OK, no message), discovers the client's services, reads what the client set, and
+// the two exchange a write and a notification.
+TEST_F(BleTwoModules, Example433ServerReadsAndWritesTheClientsServices) {
+  try {
+    ok(0, "AT+BLEINIT=2");
+    ok(1, "AT+BLEINIT=1");
+    ok(0, "AT+BLEGATTSSRVCRE");
+    ok(0, "AT+BLEGATTSSRVSTART");
+    const std::string addr0 = address(0);
+    ok(0, "AT+BLEADVPARAM=50,50,0,0,7,0,,");
+    ok(0, "AT+BLEADVDATA=\"0201060A09457370726573736966030302A0\"");
+    ok(0, "AT+BLEADVSTART");
+    ok(1, "AT+BLEGATTSSRVCRE");
+    ok(1, "AT+BLEGATTSSRVSTART");
+    const std::string addr1 = address(1);
+    link_up(addr0, addr1);
+    ok(0, "AT+BLECONN=0,\"" + addr1 + "\"");     // step 3, the server: OK and no +BLECONN
+    error(0, "AT+BLECONN=1,\"" + addr1 + "\"");  // no such link
+    ok(1, "AT+BLEGATTSSRV?", "+BLEGATTSSRV:1,1,0xA002,1\r\n+BLEGATTSSRV:2,1,0xA003,1\r\n");
+    ok(0, "AT+BLEGATTCPRIMSRV=0",
+       "+BLEGATTCPRIMSRV:0,1,0x1801,1\r\n+BLEGATTCPRIMSRV:0,2,0x1800,1\r\n+BLEGATTCPRIMSRV:0,3,0xA002,1\r\n"
+       "+BLEGATTCPRIMSRV:0,4,0xA003,1\r\n");
+    at(1).send("AT+BLEGATTSSETATTR=1,8,,1\r\n");  // step 8
+    at(1).expect(">");
+    at(1).send("9");
+    at(1).expect(kOk);
+    ok(0, "AT+BLEGATTCRD=0,3,8,", "+BLEGATTCRD:0,1,9\r\n");  // step 9
+    at(1).expect("+READ:0,\"" + addr0 + "\"\r\n");
+    at(0).send("AT+BLEGATTCWR=0,3,6,1,2\r\n");  // step 10: the CCCD of C305
+    at(0).expect(">");
+    at(0).send("12");
+    at(0).expect(kOk);
+    // The note shows the "12" typed; the AT firmware writes 01 00 to a CCCD whatever is typed
+    // (esp-at issues #161, #608; README "Bluetooth LE"), and so does espat.
+    at(1).expect("+WRITE:0,1,6,1,2," + std::string("\x01\x00", 2) + "\r\n");
+    at(1).send("AT+BLEGATTSNTFY=0,1,6,10\r\n");  // step 11
+    at(1).expect(">");
+    at(1).send("1234567890");
+    at(1).expect(kOk);
+    at(0).expect("+NOTIFY:0,3,6,10,1234567890\r\n");
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
 // Guide example 4.3.5: SPP between the two modules (3.4.31-3.4.32). The client writes the
 // server's C304 and listens to C306; the server indicates C306 and reads C304. Bytes cross raw,
 // in pieces of MTU - 3; "+++" ends it (with +QUITT under AT+SYSMSG bit 0); with <auto_conn> the
