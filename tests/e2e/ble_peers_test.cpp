@@ -185,6 +185,40 @@ TEST_F(BlePeersModule, PhoneWritesAndSubscribes) {
   }
 }
 
+// Guide example 4.3.6 as printed: SPP between the module (server) and the phone, which listens
+// to C306's indications and writes C304.
+TEST_F(BlePeersModule, Example436SppWithAPhone) {
+  try {
+    ok("AT+BLEINIT=2");
+    ok("AT+BLEGATTSSRVCRE");
+    ok("AT+BLEGATTSSRVSTART");
+    const std::string addr = address();
+    ok("AT+BLEADVPARAM=50,50,0,0,7,0,,");
+    ok("AT+BLEADVDATA=\"0201060A09457370726573736966030302A0\"");
+    ok("AT+BLEADVSTART");
+    peer("phone", "connect", {{"address", addr}});
+    at().expect("+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
+    peer("phone", "subscribe", {{"service", "A002"}, {"characteristic", "C306"}, {"indicate", true}});
+    at().expect("+WRITE:0,1,7,1,2," + std::string("\x02\x00", 2) + "\r\n");
+    ok("AT+BLESPPCFG=1,1,7,1,5");
+    at().send("AT+BLESPP\r\n");
+    at().expect("\r\nOK\r\n\r\n>");
+    peer("phone", "write", {{"service", "A002"}, {"characteristic", "C304"}, {"value", "74657374"}});
+    at().expect("test");  // raw, nothing around it
+    at().send("test");
+    const auto got = events("phone", "indicate");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0]["value"], "74657374");
+    EXPECT_EQ(got[0]["characteristic"], "C306");
+    std::this_thread::sleep_for(50ms);
+    at().send("+++");
+    std::this_thread::sleep_for(50ms);
+    ok("AT");
+  } catch (const Failure& e) {
+    FAIL() << e.what();
+  }
+}
+
 // Guide example 4.3.7 as printed: the phone shows the passkey, the module types it.
 TEST_F(BlePeersModule, Example437PairingWithAPhone) {
   try {
