@@ -108,6 +108,20 @@ class BlePeersModule : public ::testing::Test {
     at().send("AT+BLEADDR?\r\n");
     return at().match("\\+BLEADDR:\"[0-9a-f:]{17}\"\r\n\r\nOK\r\n").substr(10, 17);
   }
+  // The server of guide examples 4.3.6 and 4.3.7 up to its advertising (`before_adv` typed
+  // just before AT+BLEADVSTART), the phone connected: +BLECONN at the module.
+  void serve_the_phone(const std::string& before_adv = "") {
+    ok("AT+BLEINIT=2");
+    ok("AT+BLEGATTSSRVCRE");
+    ok("AT+BLEGATTSSRVSTART");
+    const std::string addr = address();
+    ok("AT+BLEADVPARAM=50,50,0,0,7,0,,");
+    ok("AT+BLEADVDATA=\"0201060A09457370726573736966030302A0\"");
+    if (!before_adv.empty()) ok(before_adv);
+    ok("AT+BLEADVSTART");
+    peer("phone", "connect", {{"address", addr}});
+    at().expect("+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
+  }
 
   espat::e2e::TempDir dir_{"espat-ble-peers"};
   std::optional<espat::e2e::ModuleGroup> module_;
@@ -189,15 +203,7 @@ TEST_F(BlePeersModule, PhoneWritesAndSubscribes) {
 // to C306's indications and writes C304.
 TEST_F(BlePeersModule, Example436SppWithAPhone) {
   try {
-    ok("AT+BLEINIT=2");
-    ok("AT+BLEGATTSSRVCRE");
-    ok("AT+BLEGATTSSRVSTART");
-    const std::string addr = address();
-    ok("AT+BLEADVPARAM=50,50,0,0,7,0,,");
-    ok("AT+BLEADVDATA=\"0201060A09457370726573736966030302A0\"");
-    ok("AT+BLEADVSTART");
-    peer("phone", "connect", {{"address", addr}});
-    at().expect("+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
+    serve_the_phone();
     peer("phone", "subscribe", {{"service", "A002"}, {"characteristic", "C306"}, {"indicate", true}});
     at().expect("+WRITE:0,1,7,1,2," + std::string("\x02\x00", 2) + "\r\n");
     ok("AT+BLESPPCFG=1,1,7,1,5");
@@ -222,16 +228,7 @@ TEST_F(BlePeersModule, Example436SppWithAPhone) {
 // Guide example 4.3.7 as printed: the phone shows the passkey, the module types it.
 TEST_F(BlePeersModule, Example437PairingWithAPhone) {
   try {
-    ok("AT+BLEINIT=2");
-    ok("AT+BLEGATTSSRVCRE");
-    ok("AT+BLEGATTSSRVSTART");
-    const std::string addr = address();
-    ok("AT+BLEADVPARAM=50,50,0,0,7,0,,");
-    ok("AT+BLEADVDATA=\"0201060A09457370726573736966030302A0\"");
-    ok("AT+BLESECPARAM=13,2,16,3,3");
-    ok("AT+BLEADVSTART");
-    peer("phone", "connect", {{"address", addr}});
-    at().expect("+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
+    serve_the_phone("AT+BLESECPARAM=13,2,16,3,3");
     ok("AT+BLEENC=0,3");
     at().expect("+BLESECKEYREQ:0\r\n");
     const auto shown = events("phone", "passkey");
