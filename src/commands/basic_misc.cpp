@@ -3,6 +3,7 @@
 #include "commands/basic.hpp"
 #include "commands/handler.hpp"
 #include "flash/otadata.hpp"
+#include "module/ble.hpp"
 #include "module/rf_power.hpp"
 
 namespace espat::commands {
@@ -10,11 +11,16 @@ namespace espat::commands {
 namespace {
 Result rfpower_set(Ctx& ctx, Call& c) {
   const auto& a = c.args;
-  // The three BLE values come together, and need Bluetooth LE initialised (3.1.21 note),
-  // which this module has not: AT+BLEINIT is not implemented yet.
+  // The three BLE values come together, and need Bluetooth LE initialised (3.1.21 note): by
+  // AT+BLEINIT, AT+BLEHIDINIT or AT+BLUFI. Scanning and connections take the advertising
+  // value ("automatically adjusted to the value of <ble_adv_power>").
   if (a.has(1) || a.has(2) || a.has(3)) {
     if (!(a.has(1) && a.has(2) && a.has(3))) return Result::error(at::ErrCode::para_num(4, unsigned(a.given())));
-    return Result::error();
+    auto* b = ctx.ble();
+    if (!b || !b->stack_on()) return Result::error();
+    auto& s = ctx.state();
+    s.ble_adv_power = s.ble_scan_power = s.ble_conn_power = int(a.integer(1));
+    b->refresh();  // what scanners hear changes at once
   }
   ctx.state().wifi_power = module::wifi_power_level(int(a.integer(0)));
   return Result::ok();

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "module/context.hpp"
+#include "module/rf_power.hpp"
 
 namespace espat::module {
 
@@ -162,7 +163,15 @@ void Ble::stop_advertising() {
   if (world_.observed()) world_.note(fmt::format("ble {} advertising stopped", id_));
 }
 
+int Ble::advertised_rssi() const {
+  return world_.ble_module_rssi + ble_power_dbm(ctx_.state().ble_adv_power) - ble_power_dbm(0);
+}
+
 void Ble::refresh() {
+  if (profile_on()) {  // HID and BluFi advertise while no peer is connected
+    if (links().empty()) hid_ ? hid_advertise() : blufi_advertise();
+    return;
+  }
   if (!advertising_) return;
   sim::BleAdvertiser a;
   a.id = id_;
@@ -172,7 +181,7 @@ void Ble::refresh() {
   a.adv_data = s_.adv_data;
   a.scan_rsp = s_.scan_rsp;
   a.interval = units_to_ms(s_.adv.int_min);
-  a.rssi = world_.ble_module_rssi;
+  a.rssi = advertised_rssi();
   a.module = true;
   if (world_.observed())
     world_.note(fmt::format("ble {} advertises {} every {} ms: {}", id_, a.addr.str(), a.interval.count(),

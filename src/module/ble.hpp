@@ -75,6 +75,10 @@ class Ble : public sim::BleHost {
   void stop_advertising();
   bool advertising() const { return advertising_; }
   void refresh();
+  // Bluetooth LE is up: AT+BLEINIT=1 or 2, AT+BLEHIDINIT=1 or AT+BLUFI=1 (AT+RFPOWER, 3.1.21).
+  bool stack_on() const { return s_.role != 0 || profile_on(); }
+  // The RSSI scanners hear from this module: the world's, less what AT+RFPOWER takes off 7 dBm.
+  int advertised_rssi() const;
 
   // Scanning: "+BLESCAN:" lines until stop_scan(), or for duration_s seconds then "+BLESCANDONE".
   void start_scan(int duration_s, sim::BleScanFilter filter);

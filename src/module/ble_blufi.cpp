@@ -71,7 +71,7 @@ void Ble::blufi_advertise() {
   a.adv_data += '\x09';
   a.adv_data += name;
   a.interval = std::chrono::milliseconds(100);
-  a.rssi = world_.ble_module_rssi;
+  a.rssi = advertised_rssi();
   a.module = true;
   world_.ble.advertise(std::move(a));
 }

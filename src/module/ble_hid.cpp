@@ -103,7 +103,7 @@ void Ble::hid_advertise() {
   a.adv_data += '\x09';
   a.adv_data += name;
   a.interval = std::chrono::milliseconds(20);  // the HID demo's fast advertising
-  a.rssi = world_.ble_module_rssi;
+  a.rssi = advertised_rssi();
   a.module = true;
   world_.ble.advertise(std::move(a));
 }

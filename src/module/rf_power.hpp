@@ -9,4 +9,7 @@ constexpr int wifi_power_level(int set) {
     if (set >= from) return from;
   return 34;  // [40,43] and below
 }
+// The Bluetooth LE TX power of AT+RFPOWER's <ble_adv_power> (3.1.20: 0 is 7 dBm, each step 3 dB
+// less, 7 is -14 dBm).
+constexpr int ble_power_dbm(int level) { return 7 - 3 * level; }
 }  // namespace espat::module

@@ -172,6 +172,12 @@ TEST_F(BlePeersModule, PhoneWritesAndSubscribes) {
     ok("AT+BLEGATTSSRVSTART");
     const std::string addr = address();
     ok("AT+BLEADVSTART");
+    // AT+RFPOWER's advertising power: -14 dBm instead of 7, heard 21 dB weaker (3.1.20).
+    ok("AT+RFPOWER=78,7,7,7");
+    httplib::Client c("127.0.0.1", module_->control_port());
+    auto r = c.Get("/ble/peers/m0");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(json::parse(r->body)["rssi"], -61);
     EXPECT_EQ(peer("phone", "connect", {{"address", addr}})["conn_index"], 0);
     at().expect("+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
     const json services = peer("phone", "discover", {{"conn_index", 0}});
