@@ -163,6 +163,11 @@ asio::awaitable<Result> crd(Ctx& ctx, Call& c) {
   auto value = ctx.world().ble.read(b.id(), index, int(a.integer(1)), int(a.integer(2)), int(a.integer(3, 0)));
   // 3.4.29 note: "If the target characteristic cannot be read, it will return ERROR".
   if (!value) co_return Result::error();
+  // What the first response cannot hold (MTU - 1 bytes) comes by Read Blob, a piece an exchange.
+  if (const sim::BleLink* l = b.link(index)) {
+    const std::size_t piece = std::size_t(l->mtu - 1);
+    for (std::size_t got = piece; got < value->size(); got += piece) co_await b.air_time(index, c.stop);
+  }
   c.reply(line(c, fmt::format("{},{},{}", index, value->size(), *value)));  // +BLEGATTCRD:0,1,0
   co_return Result::ok();
 }

@@ -58,6 +58,7 @@ void Ble::on_link(const sim::BleLink& l, sim::BleLinkEvent e) {
   if (blufi_) return blufi_link(l, e);
   const bool central = l.central == id_;
   if (e == sim::BleLinkEvent::Mtu) {  // 3.4.17: +BLECFGMTU:<conn_index>,<mtu_size> at both ends
+    if (world_.observed() && central) world_.note(fmt::format("ble {} MTU {} with {}", id_, l.mtu, l.peer_of(id_)));
     ctx_.engine().report(fmt::format("+BLECFGMTU:{},{}\r\n", l.index_of(id_), l.mtu));
     return;
   }
@@ -348,6 +349,9 @@ void Ble::smp(const sim::BleLink& l, const SmpEvent& e) {
     case SmpEvent::Complete:
       break;
   }
+  if (world_.observed())
+    world_.note(fmt::format("ble {} pairing with {}: {}{}", id_, l.peer_of(id_), e.ok ? "done" : "failed",
+                            e.bonded ? ", bonded" : ""));
   std::string out;
   for (int t : e.key_types) out += fmt::format("+BLESECKEYTYPE:{},{}\r\n", index, t);
   out += fmt::format("+BLEAUTHCMPL:{},{}\r\n", index, e.ok ? 0 : 1);
