@@ -223,6 +223,9 @@ class World {
   BleMedium ble;
   // The RSSI one module's advertisement shows another module's scan.
   int ble_module_rssi = -40;
+  // [world] ble_pacing: true, every ATT exchange waits its connection interval and SPP sends one
+  // MTU - 3 piece per connection event (real-radio speed); false (default), no air time at all.
+  bool ble_pacing = false;
 
   // ---- the OTA server ----------------------------------------------------------------------
   OtaServer ota;
