@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Bluetooth LE figures (README "Benchmarks", "Bluetooth LE"): what a scanning module reports
-and what advertising costs a fleet, each beside a baseline measured the same way in the same
-run. Every figure is min/median/max over the runs.
+"""Bluetooth LE figures (README "Benchmarks", "Bluetooth LE"): what a scanning module reports,
+what advertising costs a fleet and how fast SPP carries bytes between two modules, each beside
+a baseline measured the same way in the same run. Every figure is min/median/max over the runs.
 
-    bench/ble.py build/espat [--runs 3] [--only scan,fleet] [--peers 100] [--interval-ms 100]
-                 [--seconds 5] [--modules 1000]
+    bench/ble.py build/espat [--runs 3] [--only scan,fleet,spp] [--peers 100] [--interval-ms 100]
+                 [--seconds 5] [--modules 1000] [--spp-bytes 1048576] [--spp-seconds 5]
 
 1. scan: one module (its AT port on --tcp) in a world whose file declares --peers [[ble_peer]]
    beacons, each advertising every --interval-ms; ATE0, AT+BLEINIT=1, an active
@@ -21,18 +21,28 @@ run. Every figure is min/median/max over the runs.
    process idle (ATE0, no BLE), then once every module has answered AT+BLEINIT=2 and
    AT+BLEADVSTART (the control API's GET /ble/peers must list them all, with distinct
    addresses). Per module: RSS / N, idle and advertising, and the growth / N.
+3. spp: two modules in one process (--modules 2 --tcp 127.0.0.1:0), a world file with [world]
+   ble_pacing = false or true; module 0 the SPP server, module 1 the client, set up as
+   tests/e2e/ble_test.cpp's SppBetweenTwoModules does (guide example 4.3.5), with the client's
+   discovery (AT+BLEGATTCPRIMSRV, AT+BLEGATTCCHAR) and optionally AT+BLECFGMTU and
+   AT+BLECONNPARAM first; bytes written into the client's AT port as fast as it takes them must
+   arrive at the server's AT port, every one, in order. Unpaced: --spp-bytes (1 MiB), bytes/s.
+   Paced: what the ideal rate, (MTU - 3) bytes per connection interval, carries in --spp-seconds,
+   bytes/s beside that ideal. Baseline: the same bytes through `socat TCP-LISTEN: TCP:`, a relay
+   between two loopback TCP ports (the AT ports are TCP too), driven by the same code.
 
-Python 3 standard library only. Every wait has a timeout: a run that fails prints FAILED with
+Python 3 standard library (and socat for the spp baseline) only. Every wait has a timeout: a run that fails prints FAILED with
 what was seen, and the benchmark goes on.
 """
-import argparse, json, os, re, resource, selectors, shutil, subprocess, sys, tempfile, time
+import argparse, json, os, re, resource, selectors, shutil, socket, subprocess, sys, tempfile, time
 import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in bench/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet  # noqa: E402  (rss_kib)
 from figures import Failed, Table, report_failure  # noqa: E402
-from mqtt_http import Espat, Fleet  # noqa: E402
+from mqtt_http import Espat, Fleet, Module, free_port, stop  # noqa: E402
+from tcpip import payload, pump  # noqa: E402
 
 LINE = re.compile(rb'\+BLESCAN:"([0-9a-f]{2}(?::[0-9a-f]{2}){5})",(-[0-9]{1,3}),([0-9a-f]*),([0-9a-f]*),([01])')
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -308,15 +318,204 @@ def fleet_section(espat, d, runs, n):
               "{:10.0f}")
 
 
+# 3. SPP throughput between two modules ---------------------------------------------------------------
+
+class SppPair(Fleet):
+    """Two modules in one espat process (--modules 2 --tcp 127.0.0.1:0 --boot-ms 0, new flash
+    files) in `world`; self.m[k] drives module k's AT port (mqtt_http's Module)."""
+
+    def __init__(self, espat, d, world):
+        self.n = 2
+        for f in os.listdir(d):
+            if f.startswith("spp-flash"):
+                os.unlink(os.path.join(d, f))
+        path = os.path.join(d, "spp-pair.err")
+        if os.path.exists(path):
+            os.unlink(path)
+        self.err = open(path, "a+")  # a+: espat appends; our seek(0) cannot make it overwrite
+        self.p = subprocess.Popen([espat, "run", "--modules", "2", "--tcp", "127.0.0.1:0", "--boot-ms", "0",
+                                   "--flash", os.path.join(d, "spp-flash.bin"), "--world", world],
+                                  stderr=self.err, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self.socks = []
+        try:
+            self._connect(2)
+            self.sel.close()  # the Modules below wait on their own sockets
+            self.m = [Module(s, f"module {k}") for k, s in enumerate(self.socks)]
+            for m in self.m:
+                for _ in range(50):  # input before `ready` is lost, as on the chip
+                    try:
+                        m.cmd("AT", timeout=0.2)
+                        break
+                    except Failed:
+                        pass
+                m.cmd("ATE0")
+                time.sleep(0.05)
+                m._wait(0)
+                m.buf.clear()
+        except BaseException:
+            self.close()
+            raise
+
+
+def spp_link(pair, mtu, interval):
+    """The e2e test's SPP set-up (SppBetweenTwoModules, guide example 4.3.5) with a client's
+    discovery, AT+BLECFGMTU=0,<mtu> when mtu > 23 and AT+BLECONNPARAM=0,<interval>,... when
+    interval != 24; both ends in passthrough at the end."""
+    srv, cli = pair.m
+
+    def addr(m):
+        out = m.cmd("AT+BLEADDR?")
+        g = re.search(rb'\+BLEADDR:"([0-9a-f:]{17})"', out)
+        if not g:
+            raise Failed(f"AT+BLEADDR? answered {out!r}")
+        return g.group(1).decode()
+
+    srv.cmd("AT+BLEINIT=2")
+    a0 = addr(srv)
+    srv.cmd("AT+BLEGATTSSRVCRE")
+    srv.cmd("AT+BLEGATTSSRVSTART")
+    srv.cmd("AT+BLEADVSTART")
+    cli.cmd("AT+BLEINIT=1")
+    a1 = addr(cli)
+    out = cli.cmd(f'AT+BLECONN=0,"{a0}"', timeout=10)
+    if f'+BLECONN:0,"{a0}"'.encode() not in out:
+        raise Failed(f"AT+BLECONN answered {out!r}")
+    srv.read_until(f'+BLECONN:0,"{a1}"\r\n'.encode())
+    if mtu != 23:
+        cli.cmd(f"AT+BLECFGMTU=0,{mtu}")
+        for m in (cli, srv):
+            m.read_until(f"+BLECFGMTU:0,{mtu}\r\n".encode())
+    if interval != 24:
+        cli.cmd(f"AT+BLECONNPARAM=0,{interval},{interval},0,500")
+        for m in (cli, srv):
+            m.read_until(f"+BLECONNPARAM:0,{interval},{interval},{interval},0,500\r\n".encode())
+    cli.cmd("AT+BLEGATTCPRIMSRV=0")
+    cli.cmd("AT+BLEGATTCCHAR=0,3")
+    cli.cmd("AT+BLESPPCFG=1,3,5,3,7")  # tx C304 (write), rx C306 (indicate)
+    srv.cmd("AT+BLESPPCFG=1,1,7,1,5")
+    cli.write(b"AT+BLESPP\r\n")
+    cli.read_until(b"\r\nOK\r\n\r\n>")
+    srv.read_until(b"+WRITE:0,1,7,1,2,\x02\x00\r\n")  # the client enabled C306's indications
+    srv.write(b"AT+BLESPP\r\n")
+    srv.read_until(b"\r\nOK\r\n\r\n>")
+    time.sleep(0.05)
+    for m in pair.m:
+        m._wait(0)
+        if m.buf:
+            raise Failed(f"{m.name} printed {bytes(m.buf[:200])!r} after entering SPP")
+
+
+def spp_run(espat, d, world, mtu, interval, nbytes, seed, timeout):
+    """Seconds from the first byte written into the client's AT port to the last byte at the
+    server's; every byte checked (pump does), and nothing else printed by either."""
+    pair = SppPair(espat, d, world)
+    try:
+        spp_link(pair, mtu, interval)
+        data = payload(nbytes, seed)
+        # the client's port is the "host" side of pump (written, its output must stay empty), the
+        # server's port the "peer" side (what it receives is compared)
+        t_up, _ = pump(pair.socks[1].fileno(), pair.socks[0], data, b"", timeout, "SPP client->server")
+        return t_up
+    finally:
+        pair.close()
+
+
+def socat_relay_run(nbytes, seed, timeout):
+    """The baseline: `socat TCP-LISTEN:<p> TCP:127.0.0.1:<q>` relaying nbytes from one loopback TCP
+    connection to another; seconds until the last byte arrived, every byte checked."""
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    port = free_port()
+    p = subprocess.Popen(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr",
+                          f"TCP:127.0.0.1:{lst.getsockname()[1]}"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    c = None
+    out = None
+    try:
+        deadline = time.monotonic() + 10
+        while c is None:  # socat takes one connection: ours, once it listens
+            try:
+                c = socket.create_connection(("127.0.0.1", port), timeout=1)
+            except OSError:
+                if p.poll() is not None or time.monotonic() > deadline:
+                    raise Failed(f"socat did not listen on {port} (exit code {p.poll()})")
+                time.sleep(0.02)
+        lst.settimeout(10)
+        try:
+            out, _ = lst.accept()
+        except socket.timeout:
+            raise Failed("socat never connected to the receiving end")
+        c.setblocking(False)
+        out.setblocking(False)
+        t_up, _ = pump(c.fileno(), out, payload(nbytes, seed), b"", timeout, "socat relay")
+        return t_up
+    finally:
+        for s_ in (c, out, lst):
+            if s_ is not None:
+                s_.close()
+        stop(p)
+
+
+def spp_section(espat, d, runs, nbytes, seconds):
+    if shutil.which("socat") is None:
+        raise Failed("socat is missing (scripts/install-deps.sh installs it)")
+    worlds = {}
+    for paced in (False, True):
+        worlds[paced] = os.path.join(d, f"spp-world-{'paced' if paced else 'unpaced'}.toml")
+        with open(worlds[paced], "w") as f:
+            f.write(f"[world]\nble_pacing = {'true' if paced else 'false'}\n")
+
+    def ideal(mtu, interval):  # bytes/s: one ATT packet of MTU - 3 bytes per connection event
+        return (mtu - 3) / (interval * 1.25e-3)
+
+    # (label, paced, MTU, interval in 1.25 ms units, bytes)
+    cases = [("unpaced, MTU 23", False, 23, 24, nbytes), ("unpaced, MTU 517", False, 517, 24, nbytes)]
+    for mtu, interval in ((23, 24), (517, 24), (517, 6)):
+        cases.append((f"paced, MTU {mtu}, interval {interval * 1.25:g} ms", True, mtu, interval,
+                      int(ideal(mtu, interval) * seconds)))
+    res = {c[0]: [] for c in cases}
+    base = []
+    for run in range(runs):
+        for label, paced, mtu, interval, n in cases:
+            want_s = n / ideal(mtu, interval) if paced else 0
+            try:
+                t = spp_run(espat, d, worlds[paced], mtu, interval, n, 1000 + run, 30 + 3 * want_s)
+                res[label].append(n / t)
+            except (Failed, OSError) as ex:
+                report_failure(f"run {run + 1}, SPP {label}", ex)
+                res[label].append(None)
+        try:
+            base.append(nbytes / socat_relay_run(nbytes, 1000 + run, 60))
+        except (Failed, OSError) as ex:
+            report_failure(f"run {run + 1}, socat relay", ex)
+            base.append(None)
+
+    print(f"\n3. SPP (AT+BLESPP) between two modules of one process, client -> server: bytes written into "
+          f"the client's AT port (tcp), every one checked at the server's; {runs} runs")
+    Table(62)
+    Table.row(f"socat relay tcp -> tcp, {nbytes} B (baseline)", base, "B/s", "{:10.0f}")
+    for label, paced, mtu, interval, n in cases:
+        Table.row(f"{label}: {n} B", res[label], "B/s", "{:10.0f}")
+        if paced:
+            i = ideal(mtu, interval)
+            print(f"{'  ideal: ' + str(mtu - 3) + ' B per ' + f'{interval * 1.25:g}' + ' ms':62} {i:10.0f} B/s")
+            Table.row("  / ideal", [None if r is None else r / i for r in res[label]], "x", "{:10.3f}")
+        else:
+            Table.ratio("  espat / socat relay, run by run", res[label], base)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("espat")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="scan,fleet")
+    ap.add_argument("--only", default="scan,fleet,spp")
     ap.add_argument("--peers", type=int, default=100, help="beacons in the scan's world")
     ap.add_argument("--interval-ms", type=int, default=100, help="the beacons' advertising interval (20-10240)")
     ap.add_argument("--seconds", type=float, default=5, help="the scan's counting window")
     ap.add_argument("--modules", type=int, default=1000)
+    ap.add_argument("--spp-bytes", type=int, default=1 << 20, help="bytes of each unpaced SPP run")
+    ap.add_argument("--spp-seconds", type=float, default=5, help="the length of a paced SPP run at its ideal rate")
     a = ap.parse_args()
     espat = os.path.abspath(a.espat)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -325,7 +524,8 @@ def main():
     d = tempfile.mkdtemp(prefix="espat-ble-")
     try:
         for name, fn in (("scan", lambda: scan_section(espat, d, a.runs, a.peers, a.interval_ms, a.seconds)),
-                         ("fleet", lambda: fleet_section(espat, d, a.runs, a.modules))):
+                         ("fleet", lambda: fleet_section(espat, d, a.runs, a.modules)),
+                         ("spp", lambda: spp_section(espat, d, a.runs, a.spp_bytes, a.spp_seconds))):
             if name in only:
                 try:
                     fn()

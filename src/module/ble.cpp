@@ -298,6 +298,7 @@ void Ble::gatt_notified(const sim::BleLink& l, int srv, int chr, std::string_vie
 }
 
 asio::awaitable<void> Ble::air_time(int index, async::StopToken stop) {
+  if (!world_.ble_pacing) co_return;  // [world] ble_pacing = false: the radio takes no time
   const sim::BleLink* l = link(index);
   if (!l) co_return;
   co_await stop.sleep(io_, std::chrono::microseconds(l->interval * 1250));  // <interval> in 1.25 ms
@@ -441,25 +442,44 @@ void Ble::enter_spp() {
 
 asio::awaitable<void> Ble::spp_send(std::string data) {
   // One ATT packet of at most MTU - 3 bytes per connection event: a write from the client, a
-  // notification (or indication) from the server. Without a link the data is lost, as on air.
+  // notification from the server; an indication takes two (the next waits for its
+  // confirmation, as AT+BLEGATTSIND does). Without a link the data is lost, as on air.
   for (std::size_t at = 0; at < data.size();) {
-    const auto all = links();
+    auto all = links();
     if (all.empty() || !spp_active()) co_return;
     const sim::BleLink* l = all.front();
-    const int index = l->index_of(id_);
     const std::size_t n = std::min(data.size() - at, std::size_t(l->mtu - 3));
     const std::string piece = data.substr(at, n);
     at += n;
-    co_await air_time(index, {});
+    if (world_.ble_pacing) {
+      // The connection events are one <interval> apart: the piece goes at the event after the
+      // last one used, or, after a pause of the data, one interval from now. Counted from the
+      // event, not from when the timer woke us, so a late wake-up does not slow the stream.
+      const auto interval = std::chrono::microseconds(l->interval * 1250) * (s_.role == 2 && !spp_notifies() ? 2 : 1);
+      const auto now = std::chrono::steady_clock::now();
+      spp_event_ = spp_event_ + interval >= now ? spp_event_ + interval : now + interval;
+      co_await async::StopToken{}.sleep(io_, spp_event_ - now);
+    } else {
+      co_await asio::post(io_, asio::use_awaitable);  // as fast as the loop goes, other work between
+    }
+    all = links();  // the link may have gone meanwhile
+    if (all.empty() || !spp_active()) co_return;
+    const int index = all.front()->index_of(id_);
     if (s_.role == 1) {
       world_.ble.write(id_, index, s_.spp.tx_srv, s_.spp.tx_char, 0, piece);
     } else if (gatt_) {
-      const auto* tx = char_at(gatt_->services, s_.spp.tx_srv, s_.spp.tx_char);
-      const auto* cccd = tx ? tx->cccd() : nullptr;
-      const bool notify = cccd && !cccd->value.empty() && (cccd->value[0] & 1);
-      world_.ble.notify(id_, index, s_.spp.tx_srv, s_.spp.tx_char, piece, !notify);
+      world_.ble.notify(id_, index, s_.spp.tx_srv, s_.spp.tx_char, piece, !spp_notifies());
     }
   }
+}
+
+bool Ble::spp_notifies() const {
+  // The server notifies when the client enabled notifications of its tx characteristic, else it
+  // indicates.
+  if (!gatt_) return false;
+  const auto* tx = char_at(gatt_->services, s_.spp.tx_srv, s_.spp.tx_char);
+  const auto* cccd = tx ? tx->cccd() : nullptr;
+  return cccd && !cccd->value.empty() && (cccd->value[0] & 1);
 }
 
 asio::awaitable<void> Ble::spp_reconnect(async::StopToken stop, sim::Mac peer, int index) {

@@ -106,7 +106,8 @@ class Ble : public sim::BleHost {
   void gatt_read(const sim::BleLink& l) override;
   void gatt_written(const sim::BleLink& l, int srv, int chr, int desc, std::string_view value) override;
   void gatt_notified(const sim::BleLink& l, int srv, int chr, std::string_view value, bool indication) override;
-  // One connection interval of link `index`: how long an ATT exchange takes on the air.
+  // One connection interval of link `index`: how long an ATT exchange takes on the air; no
+  // time at all unless the world's ble_pacing is on.
   asio::awaitable<void> air_time(int index, async::StopToken stop);
 
   // SPP (3.4.31-3.4.32): the passthrough over the configured characteristics of the lowest
@@ -154,6 +155,7 @@ class Ble : public sim::BleHost {
   bool spp_active() const;
   bool quiet_link_messages() const;  // during passthrough, unless AT+SYSMSG bit 2 (or auto_conn)
   asio::awaitable<void> spp_send(std::string data);
+  bool spp_notifies() const;  // the server's tx: notified (true) or indicated
   bool spp_subscribe(int index);  // the client enables its rx characteristic's CCCD
   asio::awaitable<void> spp_reconnect(async::StopToken stop, sim::Mac peer, int index);
   asio::io_context& io_;
@@ -169,6 +171,7 @@ class Ble : public sim::BleHost {
   asio::steady_timer timer_, done_timer_, conn_timer_;
   unsigned generation_ = 0;  // moves on at each reset: a pending connect gives up
   bool spp_ = false;         // AT+BLESPP entered (the engine says whether it is still on)
+  std::chrono::steady_clock::time_point spp_event_;  // the connection event of the last SPP piece (paced)
   std::vector<sim::Mac> bonds_;
   int bond_next_ = 0;  // the bond overwritten when all 15 are taken
   void save_bonds();

@@ -116,6 +116,7 @@ json ControlRoutes::association_json(const Association& a) const {
 
 json ControlRoutes::world_json() const {
   json j = {{"scan_ms", world_.scan_time.count()},
+            {"ble_pacing", world_.ble_pacing},
             {"aps", json::array()},
             {"phones", json::array()},
             {"ble_peers", json::array()},

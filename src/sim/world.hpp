@@ -229,6 +229,9 @@ class World {
   BlePeer& add_ble_peer(BlePeerSpec spec);
   bool remove_ble_peer(std::string_view id);
   const std::vector<std::unique_ptr<BlePeer>>& ble_peers() const { return ble_peers_; }
+  // [world] ble_pacing: true, every ATT exchange waits its connection interval and SPP sends one
+  // MTU - 3 piece per connection event (real-radio speed); false (default), no air time at all.
+  bool ble_pacing = false;
 
   // ---- the OTA server ----------------------------------------------------------------------
   OtaServer ota;

@@ -326,11 +326,12 @@ struct Reader {
     if (const auto* n = root.get("world")) {
       const auto* t = n->as_table();
       if (!t) fail(*n, "[world] is a table");
-      only(*t, {"scan_ms", "sntp_port", "dns_port", "seed"});
+      only(*t, {"scan_ms", "sntp_port", "dns_port", "seed", "ble_pacing"});
       if (auto seed = integer(*t, "seed", 0, INT64_MAX)) w.seed(std::uint64_t(*seed));
       w.scan_time = std::chrono::milliseconds(integer(*t, "scan_ms", 0, 60000).value_or(500));
       w.sntp_port = int(integer(*t, "sntp_port", 1, 65535).value_or(123));
       w.dns_port = int(integer(*t, "dns_port", 1, 65535).value_or(53));
+      w.ble_pacing = boolean(*t, "ble_pacing").value_or(false);
     }
     if (const auto* n = root.get("ap")) {
       const auto* arr = n->as_array();

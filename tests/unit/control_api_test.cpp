@@ -193,6 +193,7 @@ TEST_F(ControlApiServer, ReadsTheWorld) {
   EXPECT_EQ(w["phones"][0]["id"], "phone");
   EXPECT_EQ(w["associations"], json::array());
   EXPECT_EQ(w["scan_ms"], 500);
+  EXPECT_EQ(w["ble_pacing"], false);
 
   r = client->Get("/aps/espat-hidden");
   ASSERT_TRUE(r);

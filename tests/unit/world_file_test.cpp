@@ -95,6 +95,28 @@ TEST(WorldFile, OutOfRangeAndWrongType) {
             "w.toml:4: \"hidden\" must be true or false");
 }
 
+// [world] ble_pacing (README "Bluetooth LE"): off unless the file says true.
+TEST(WorldFile, BlePacing) {
+  World w;
+  EXPECT_FALSE(w.ble_pacing);
+  load_world(w, default_world_toml(), "(embedded world)");
+  EXPECT_FALSE(w.ble_pacing);
+  World paced;
+  load_world(paced, "[world]\nble_pacing = true\n", "w.toml");
+  EXPECT_TRUE(paced.ble_pacing);
+  World unpaced;
+  load_world(unpaced, "[world]\nscan_ms = 100\nble_pacing = false\n", "w.toml");
+  EXPECT_FALSE(unpaced.ble_pacing);
+  World other;
+  load_world(other, "[world]\nscan_ms = 100\n", "w.toml");
+  EXPECT_FALSE(other.ble_pacing);
+  EXPECT_EQ(error_of("[world]\nble_pacing = 1\n"), "w.toml:2: \"ble_pacing\" must be true or false");
+  EXPECT_EQ(error_of("[world]\n\nble_pacing = \"yes\"\n"), "w.toml:3: \"ble_pacing\" must be true or false");
+  EXPECT_EQ(error_of("[world]\nble_paced = true\n"), "w.toml:2: unknown key \"ble_paced\"");
+  // The key belongs to [world], not to a module or a peer.
+  EXPECT_EQ(error_of("[[module]]\nindex = 0\nble_pacing = true\n"), "w.toml:3: unknown key \"ble_pacing\"");
+}
+
 TEST(WorldFile, MissingFile) {
   World w;
   try {
