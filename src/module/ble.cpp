@@ -15,8 +15,8 @@
 namespace espat::module {
 
 namespace {
-constexpr std::string_view kNs = "BLE";
-constexpr std::size_t kScanBacklog = 8192;  // bytes waiting for the AT port past which scan reports are dropped  // espat's own namespace: the firmware's is not documented
+constexpr std::string_view kNs = "BLE";  // espat's own namespace: the firmware's is not documented
+constexpr std::size_t kScanBacklog = 8192;  // bytes waiting for the AT port past which scan reports are dropped
 
 std::chrono::milliseconds units_to_ms(int units) {
   return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds(units * 625)));
