@@ -32,6 +32,9 @@ Result blufiname_query(Ctx& ctx, Call& c) {
 Result blufiname_set(Ctx& ctx, Call& c) {
   if (!ctx.ble()) return Result::error();
   ctx.ble()->blufi_name = c.args.text(0);  // used from the next AT+BLUFI=1 (3.4.46 note)
+  // Saved as AT+SYSSTORE says: the firmware's NVS has a BLUFI namespace with blufi_name
+  // (reference esp-at-formats.md §7.3, NVM_019).
+  ctx.save("BLE", "blufi_name", flash::nvs::Value::str(ctx.ble()->blufi_name));
   return Result::ok();
 }
 

@@ -110,7 +110,6 @@ void Ble::reset() {
   ++generation_;
   hid_deinit();
   blufi_stop();
-  blufi_name = "BLUFI_DEVICE";
   spp_ = false;
   spp_reconnect_.stop();
   world_.ble.unwatch(&conn_timer_);
@@ -120,6 +119,8 @@ void Ble::reset() {
   s_ = BleSettings{};
   auto& nvs = ctx_.nvs();
   if (auto v = nvs.get(kNs, "name"); v && v->type == flash::nvs::Type::Str) s_.name = v->as_string();
+  blufi_name = "BLUFI_DEVICE";  // 3.4.46 note: the default
+  if (auto v = nvs.get(kNs, "blufi_name"); v && v->type == flash::nvs::Type::Str) blufi_name = v->as_string();
   if (auto v = nvs.get(kNs, "addr"); v && v->type == flash::nvs::Type::Str) s_.random_addr = sim::Mac::parse(v->as_string());
   for (auto [key, field] : {std::pair{"adv_data", &s_.adv_data}, std::pair{"scan_rsp", &s_.scan_rsp}})
     if (auto v = nvs.get(kNs, key); v && v->type == flash::nvs::Type::Str)

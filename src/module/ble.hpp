@@ -141,7 +141,7 @@ class Ble : public sim::BleHost {
   bool blufi_start(int auth_floor);  // false: AT+BLEINIT's role is set, or HID is on (3.4.45 note)
   bool blufi_stop();                 // false: AT+BLEINIT's role is set
   bool blufi_on() const { return blufi_ != nullptr; }
-  std::string blufi_name = "BLUFI_DEVICE";  // AT+BLUFINAME (3.4.46 note), not saved
+  std::string blufi_name = "BLUFI_DEVICE";  // AT+BLUFINAME (3.4.46 note), saved as AT+SYSSTORE says
   // Custom data to the phone (AT+BLUFISEND); false without a phone listening.
   bool blufi_send(std::string_view data);
   bool forget_bond(int index);  // false: no such bond

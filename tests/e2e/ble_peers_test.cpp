@@ -330,6 +330,12 @@ TEST_F(BlePeersModule, BlufiProvisionsWifi) {
 
     ok("AT+BLUFI=0");
     ok("AT+BLUFI?", "+BLUFI:0\r\n");
+    at().send("AT+RST\r\n");  // the name is saved (AT+SYSSTORE=1), BluFi is not
+    at().expect(kOk + "\r\nready\r\n", 5000ms);
+    at().send("ATE0\r\n");
+    at().expect("ATE0\r\n" + kOk);
+    ok("AT+BLUFI?", "+BLUFI:0\r\n");
+    ok("AT+BLUFINAME?", "+BLUFINAME:BLUFI_DEV\r\n");
     ok("AT+BLEINIT=1");
     error("AT+BLUFI=1");  // nor BluFi after AT+BLEINIT
   } catch (const Failure& e) {
