@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace espat::flash {
 namespace {
@@ -86,6 +87,40 @@ LegacyBleData read_legacy_ble_data(std::span<const std::uint8_t> b) {
   }
   d.json.assign(b.begin() + 4, b.begin() + 4 + static_cast<std::ptrdiff_t>(n));
   return d;
+}
+
+std::optional<std::vector<std::string>> legacy_ble_rows(std::span<const std::uint8_t> bytes, std::string* why) {
+  auto fail = [&](std::string m) -> std::optional<std::vector<std::string>> {
+    if (why) *why = std::move(m);
+    return std::nullopt;
+  };
+  const LegacyBleData d = read_legacy_ble_data(bytes);
+  if (!d.problems.empty()) return fail(d.problems.front());
+  const auto j = nlohmann::json::parse(d.json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("Service") || !j["Service"].is_array())
+    return fail("the ble_data JSON has no \"Service\" list");
+  std::vector<std::string> rows;
+  for (const auto& e : j["Service"]) {
+    // BLEService.py writes every key; its defaults stand in for one left out (§4.4).
+    auto number = [&](const char* k, long long dflt) -> std::optional<long long> {
+      if (!e.is_object() || !e.contains(k)) return dflt;
+      if (!e[k].is_number_integer()) return std::nullopt;
+      return e[k].get<long long>();
+    };
+    auto text = [&](const char* k) -> std::optional<std::string> {
+      if (!e.is_object() || !e.contains(k)) return std::string();
+      if (!e[k].is_string()) return std::nullopt;
+      return e[k].get<std::string>();
+    };
+    const auto index = number("index", -1), bits = number("uuid_len", 16), perm = number("perm", 0),
+               max_len = number("val_max_len", 512), cur_len = number("val_cur_len", 0);
+    const auto uuid = text("uuid"), value = text("value");
+    if (!index || !bits || !perm || !max_len || !cur_len || !uuid || !value || *index < 0 || *perm < 0)
+      return fail(fmt::format("ble_data entry {} is malformed", rows.size()));
+    rows.push_back(fmt::format("{},{},0x{},0x{:02x},{},{},{}", *index, *bits, *uuid, *perm, *max_len, *cur_len, *value));
+  }
+  if (rows.empty()) return fail("the ble_data JSON lists no service");
+  return rows;
 }
 
 }  // namespace espat::flash

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +44,11 @@ struct LegacyBleData {
 
 // u16 length | 27 95 | JSON text of that length. The JSON itself is not parsed here.
 LegacyBleData read_legacy_ble_data(std::span<const std::uint8_t> bytes);
+
+// The services of a legacy ble_data partition as the rows of the >= v3.1 table
+// ("index,uuid_len,0xUUID,0xPERM,val_max_len,val_cur_len,VALUE", as ble_data/cfg<N> holds them,
+// §6), in the JSON's order; nullopt with `why` when the header, the JSON or an entry is bad.
+std::optional<std::vector<std::string>> legacy_ble_rows(std::span<const std::uint8_t> bytes, std::string* why);
 
 const char* pki_type_name(std::uint8_t type);  // "ca", "cert", "key", "unknown"
 

@@ -9,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "flash/legacy_read.hpp"
 #include "module/context.hpp"
 #include "module/rf_power.hpp"
 
@@ -252,8 +253,15 @@ bool Ble::create_services(std::string& why) {
     rows.push_back(v->as_string());
   }
   if (rows.empty()) {
-    why = "no ble_data/cfg0 in mfg_nvs";
-    return false;
+    // A v1.x-v3.0 image keeps its services in a ble_data partition: 27 95 + JSON (§4.4).
+    auto legacy = ctx_.image().partition("ble_data");
+    if (!legacy) {
+      why = "no ble_data/cfg0 in mfg_nvs, no ble_data partition";
+      return false;
+    }
+    auto found = flash::legacy_ble_rows(legacy->read(0, legacy->size()), &why);
+    if (!found) return false;
+    rows = std::move(*found);
   }
   auto db = sim::parse_gatt_rows(rows, &why);
   if (!db) return false;

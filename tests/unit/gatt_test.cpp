@@ -288,3 +288,48 @@ TEST_F(Linked, EncryptedPermissions) {
   m.link("m1", 0)->mitm = true;
   EXPECT_EQ(m.read("m1", 0, 3, 1, 0), "0");
 }
+
+// The legacy ble_data partition (v1.x-v3.0, reference esp-at-formats.md §4.4) read as the rows
+// of the >= v3.1 table: BLEService.py's bin of the default table serves the same services.
+#include "flash/legacy_bins.hpp"
+#include "flash/legacy_read.hpp"
+
+TEST(Gatt, LegacyBleDataPartitionServesTheSameTable) {
+  std::string csv = "index,uuid_len,uuid,perm,val_max_len,val_cur_len,value\n";
+  for (const auto& r : default_rows()) csv += r + "\n";
+  const auto bin = espat::flash::gen_ble_data(csv);
+  std::string why;
+  auto rows = espat::flash::legacy_ble_rows(bin, &why);
+  ASSERT_TRUE(rows) << why;
+  EXPECT_EQ(rows->front(), "0,16,0x2800,0x01,2,2,A002");
+  auto legacy = parse_gatt_rows(*rows, &why);
+  auto current = parse_gatt_rows(default_rows(), &why);
+  ASSERT_TRUE(legacy && current) << why;
+  ASSERT_EQ(legacy->services.size(), current->services.size());
+  for (std::size_t s = 0; s < legacy->services.size(); ++s) {
+    const auto &a = legacy->services[s], &b = current->services[s];
+    EXPECT_EQ(a.uuid, b.uuid);
+    ASSERT_EQ(a.chars.size(), b.chars.size());
+    for (std::size_t c = 0; c < a.chars.size(); ++c) {
+      EXPECT_EQ(a.chars[c].uuid, b.chars[c].uuid);
+      EXPECT_EQ(a.chars[c].props, b.chars[c].props);
+      EXPECT_EQ(a.chars[c].perm, b.chars[c].perm);
+      EXPECT_EQ(a.chars[c].max_len, b.chars[c].max_len);
+      EXPECT_EQ(a.chars[c].value, b.chars[c].value);
+      EXPECT_EQ(a.chars[c].descs.size(), b.chars[c].descs.size());
+    }
+  }
+  auto bad = [](std::string json) {
+    std::vector<std::uint8_t> b{std::uint8_t(json.size()), std::uint8_t(json.size() >> 8), 0x27, 0x95};
+    b.insert(b.end(), json.begin(), json.end());
+    std::string why;
+    EXPECT_FALSE(espat::flash::legacy_ble_rows(b, &why)) << json;
+    EXPECT_FALSE(why.empty()) << json;
+  };
+  bad("{\"Services\": []}");
+  bad("{\"Service\": []}");
+  bad("{\"Service\": [{\"index\": \"0\"}]}");
+  bad("not json");
+  std::string why2;
+  EXPECT_FALSE(espat::flash::legacy_ble_rows(std::vector<std::uint8_t>{0, 0, 0x12, 0x34}, &why2));
+}
