@@ -1,5 +1,6 @@
 // libFuzzer: the GATT table reader (sim/gatt.cpp), which reads the ble_data/cfg<N> rows of a
-// flash image a user brings (reference esp-at-formats.md §6). Any text, cut into rows at each
+// flash image a user brings (reference esp-at-formats.md §6), and the legacy ble_data partition
+// reader (flash/legacy_read.cpp, §4.4) that turns 27 95 + JSON into such rows. Any text, cut into rows at each
 // newline, is read without a crash or a hang; a table it accepts obeys the limits it checks
 // (values within val_max_len, at most 512 bytes), and a client's view of it indexes back.
 #include <cstddef>
@@ -8,11 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "flash/legacy_read.hpp"
 #include "sim/gatt.hpp"
 
 using namespace espat::sim;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // The bytes as a legacy partition: rows come out, or a reason why not.
+  std::string legacy_why;
+  if (auto rows = espat::flash::legacy_ble_rows(std::span(data, size), &legacy_why)) {
+    std::string why;
+    if (!parse_gatt_rows(*rows, &why) && why.empty()) std::abort();
+  } else if (legacy_why.empty()) {
+    std::abort();
+  }
   std::string text(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> rows;
   std::size_t start = 0;
