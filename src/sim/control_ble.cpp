@@ -28,6 +28,12 @@ struct Body {
     if (missing.empty()) missing = fmt::format("\"{}\" is an integer", key);
     return 0;
   }
+  bool flag(const char* key) {
+    if (!j.contains(key)) return false;
+    if (j[key].is_boolean()) return j[key].get<bool>();
+    if (missing.empty()) missing = fmt::format("\"{}\" is true or false", key);
+    return false;
+  }
   std::optional<std::string> bytes(const char* key) {
     auto hex = str(key);
     if (!hex) return std::nullopt;
@@ -101,8 +107,8 @@ ApiReply ControlRoutes::ble_route(std::string_view method, const std::vector<std
     if (peer->spec().role != BlePeerRole::Peripheral) return error(409, "only a peripheral notifies");
     auto srv = b.str("service"), chr = b.str("characteristic");
     auto value = b.bytes("value");
+    const bool indicate = b.flag("indicate");
     if (!b.missing.empty()) return error(400, b.missing);
-    const bool indicate = body.value("indicate", false);
     if (!peer->notify(*srv, *chr, *value, indicate))
       return error(404, fmt::format("the peer serves no characteristic {} in a service {}", *chr, *srv));
     return {200, {{"links", peer->links().size()}}};
@@ -165,8 +171,9 @@ ApiReply ControlRoutes::ble_route(std::string_view method, const std::vector<std
     return {200, {{"written", value->size()}}};
   }
   if (action == "subscribe") {
+    const bool indicate = b.flag("indicate");
     if (!b.missing.empty()) return error(400, b.missing);
-    if (!peer->subscribe(index, *srv, *chr, body.value("indicate", false), why)) return error(409, why);
+    if (!peer->subscribe(index, *srv, *chr, indicate, why)) return error(409, why);
     return {200, {{"subscribed", *chr}}};
   }
   return error(404, fmt::format("no action \"{}\" for a BLE peer", action));

@@ -361,6 +361,47 @@ TEST_F(ControlApiServer, BlePeers) {
   EXPECT_EQ(on_loop([&] { return world.ble.advertisers().size(); }), 1u);
 }
 
+// What a peer is told to do, and what it refuses (README "Bluetooth LE", world peers): a phone
+// and a sensor on the medium, driven through the API.
+TEST_F(ControlApiServer, BlePeerActions) {
+  auto post = [&](const std::string& path, const std::string& body) { return client->Post(path.c_str(), body, "application/json"); };
+  ASSERT_EQ(post("/ble/peers", R"({"id":"phone","role":"central","address":"60:51:42:fe:98:aa"})")->status, 201);
+  ASSERT_EQ(post("/ble/peers", R"({"id":"hrm","role":"peripheral","address":"d0:00:00:00:00:01","service":[{"uuid":"180D","characteristic":[{"uuid":"2A37","properties":["read","notify"],"value":"0048"}]}]})")->status, 201);
+  EXPECT_EQ(post("/ble/peers", R"({"id":"x","role":"toaster","address":"d0:00:00:00:00:02"})")->status, 400);
+  EXPECT_EQ(post("/ble/peers/phone/connect", R"({"address":"d0:00:00:00:00:09"})")->status, 409);  // nobody there
+  EXPECT_EQ(post("/ble/peers/phone/connect", R"({"address":"nowhere"})")->status, 400);
+  EXPECT_EQ(post("/ble/peers/phone/connect", "{}")->status, 400);
+  auto r = post("/ble/peers/phone/connect", R"({"address":"d0:00:00:00:00:01"})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body(r)["conn_index"], 0);
+  EXPECT_EQ(body(client->Get("/ble/peers/phone"))["links"][0]["peer"], "d0:00:00:00:00:01");
+  EXPECT_EQ(body(client->Get("/ble/peers/hrm"))["advertising"], false);
+  r = post("/ble/peers/phone/read", R"({"service":"180D","characteristic":"2A37"})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body(r)["value"], "0048");
+  EXPECT_EQ(post("/ble/peers/phone/read", R"({"service":"180D","characteristic":"2A99"})")->status, 409);
+  EXPECT_EQ(post("/ble/peers/phone/read", R"({"service":"180D"})")->status, 400);
+  EXPECT_EQ(post("/ble/peers/phone/subscribe", R"({"service":"180D","characteristic":"2A37","indicate":"yes"})")->status, 400);
+  EXPECT_EQ(post("/ble/peers/phone/subscribe", R"({"service":"180D","characteristic":"2A37"})")->status, 200);
+  EXPECT_EQ(post("/ble/peers/phone/write", R"({"service":"180D","characteristic":"2A37","value":"zz"})")->status, 400);
+  EXPECT_EQ(post("/ble/peers/phone/notify", R"({"service":"180D","characteristic":"2A37","value":"00"})")->status, 409);
+  r = post("/ble/peers/hrm/notify", R"({"service":"180D","characteristic":"2A37","value":"0050"})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(body(r)["links"], 1);
+  const json events = body(client->Get("/ble/peers/phone/events"));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["event"], "notify");
+  EXPECT_EQ(events.back()["value"], "0050");
+  EXPECT_EQ(post("/ble/peers/hrm/connect", R"({"address":"60:51:42:fe:98:aa"})")->status, 409);  // a peripheral
+  EXPECT_EQ(post("/ble/peers/phone/fly", "{}")->status, 404);
+  EXPECT_EQ(post("/ble/peers/phone/blufi", R"({"ssid":"home"})")->status, 409);  // no BluFi service there
+  EXPECT_EQ(post("/ble/peers/phone/disconnect", R"({"conn_index":2})")->status, 404);
+  EXPECT_EQ(post("/ble/peers/phone/disconnect", "{}")->status, 200);
+  EXPECT_EQ(body(client->Get("/ble/peers/hrm"))["advertising"], true);
+  EXPECT_EQ(client->Delete("/ble/peers/phone")->status, 204);
+  EXPECT_EQ(client->Get("/ble/peers/phone/events")->status, 404);
+}
+
 TEST_F(ControlApiServer, PhonesAndWps) {
   auto r = client->Post("/phones", R"({"id":"tablet","ssid":"espat-ap","password":"espat-password"})", "application/json");
   EXPECT_EQ(r->status, 201) << r->body;
