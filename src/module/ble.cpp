@@ -18,6 +18,7 @@ namespace espat::module {
 namespace {
 constexpr std::string_view kNs = "BLE";  // espat's own namespace: the firmware's is not documented
 constexpr std::size_t kScanBacklog = 8192;  // bytes waiting for the AT port past which scan reports are dropped
+constexpr std::size_t kSppBacklog = 262144;  // the peer's AT-port backlog past which SPP data waits
 
 std::chrono::milliseconds units_to_ms(int units) {
   return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds(units * 625)));
@@ -313,6 +314,8 @@ asio::awaitable<void> Ble::air_time(int index, async::StopToken stop) {
   co_await stop.sleep(io_, std::chrono::microseconds(l->interval * 1250));  // <interval> in 1.25 ms
 }
 
+std::size_t Ble::rx_backlog() const { return ctx_.output_backlog(); }
+
 bool Ble::bonded_with(sim::Mac peer) const { return std::find(bonds_.begin(), bonds_.end(), peer) != bonds_.end(); }
 
 void Ble::save_bonds() {
@@ -471,6 +474,10 @@ asio::awaitable<void> Ble::spp_send(std::string data) {
     } else {
       co_await asio::post(io_, asio::use_awaitable);  // as fast as the loop goes, other work between
     }
+    // A receiving host slower than the sender: the data waits here rather than piling up in
+    // the peer's memory (a real stack runs out of buffers and stops the sender the same way).
+    while (!links().empty() && world_.ble.peer_backlog(id_, links().front()->index_of(id_)) > kSppBacklog)
+      co_await async::StopToken{}.sleep(io_, std::chrono::milliseconds(1));
     all = links();  // the link may have gone meanwhile
     if (all.empty() || !spp_active()) co_return;
     const int index = all.front()->index_of(id_);

@@ -123,6 +123,7 @@ class Ble : public sim::BleHost {
   sim::BleSecParams security() const override { return s_.sec; }
   bool bonded_with(sim::Mac peer) const override;
   void smp(const sim::BleLink& l, const SmpEvent& e) override;
+  std::size_t rx_backlog() const override;
   const std::vector<sim::Mac>& bonds() const { return bonds_; }
 
   // HID (3.4.41-3.4.44, module/ble_hid.cpp): the module as a keyboard, mouse and consumer

@@ -131,6 +131,9 @@ class BleHost {
     std::vector<int> key_types;
   };
   virtual void smp(const BleLink& l, const SmpEvent& e) = 0;
+  // Bytes this end received and its host has not read yet (a module's AT-port backlog): an SPP
+  // sender waits while it is large, as a full Bluetooth stack would hold it back.
+  virtual std::size_t rx_backlog() const { return 0; }
 };
 
 class BleMedium {
@@ -203,6 +206,8 @@ class BleMedium {
     if (scheduler_) scheduler_(delay, std::move(f));
   }
   bool attached(std::string_view id) const { return hosts_.find(id) != hosts_.end(); }
+  // The rx_backlog() of the other end of `who`'s link `index` (0 without one).
+  std::size_t peer_backlog(std::string_view who, int index);
 
   // Called after any advertiser started, changed or stopped (a scanner waiting with nothing due).
   void watch(const void* key, std::function<void()> f) { watchers_[key] = std::move(f); }

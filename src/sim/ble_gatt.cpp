@@ -39,6 +39,12 @@ BleHost* BleMedium::peer_host(std::string_view who, int index, const BleLink** l
   return it == hosts_.end() ? nullptr : it->second;
 }
 
+std::size_t BleMedium::peer_backlog(std::string_view who, int index) {
+  const BleLink* l = nullptr;
+  BleHost* peer = peer_host(who, index, &l);
+  return peer ? peer->rx_backlog() : 0;
+}
+
 std::optional<std::vector<GattService>> BleMedium::discover(std::string_view who, int index) {
   const BleLink* l = nullptr;
   BleHost* peer = peer_host(who, index, &l);
