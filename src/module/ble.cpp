@@ -72,8 +72,9 @@ void Ble::on_link(const sim::BleLink& l, sim::BleLinkEvent e) {
   const bool up = e == sim::BleLinkEvent::Up;
   if (up && !central) advertising_ = false;  // the medium stopped it
   if (world_.observed())
-    world_.note(fmt::format("ble {} {} {} ({})", id_, up ? "connected to" : "disconnected from", l.peer_of(id_),
-                            l.peer_addr_of(id_).str()));
+    world_.note(up ? fmt::format("ble {} connected to {} ({})", id_, l.peer_of(id_), l.peer_addr_of(id_).str())
+                   : fmt::format("ble {} disconnected from {} ({}), reason 0x{:02x}", id_, l.peer_of(id_),
+                                 l.peer_addr_of(id_).str(), l.reason_for(id_)));
   if (!up && spp_active() && s_.spp.auto_conn) {
     // 3.4.31 note: with <auto_conn> the link comes back by itself, the host unaware: the client
     // connects again to the same address, the server advertises again.

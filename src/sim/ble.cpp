@@ -146,11 +146,15 @@ const BleLink* BleMedium::connect(std::string_view central, int index, Mac addr,
   return link(central, index);
 }
 
-bool BleMedium::disconnect(std::string_view who, int index) {
+bool BleMedium::disconnect(std::string_view who, int index) { return end(who, index, false); }
+
+bool BleMedium::end(std::string_view who, int index, bool timed_out) {
   auto it = std::find_if(links_.begin(), links_.end(), [&](const BleLink& l) { return l.has(who) && l.index_of(who) == index; });
   if (it == links_.end()) return false;
-  const BleLink l = *it;
+  BleLink l = *it;
   links_.erase(it);
+  l.ended_by = std::string(who);
+  l.timed_out = timed_out;
   tell(l, BleLinkEvent::Down);
   return true;
 }
@@ -159,7 +163,7 @@ void BleMedium::drop(std::string_view who) {
   while (true) {
     auto it = std::find_if(links_.begin(), links_.end(), [&](const BleLink& l) { return l.has(who); });
     if (it == links_.end()) return;
-    disconnect(who, it->index_of(who));
+    end(who, it->index_of(who), true);
   }
 }
 

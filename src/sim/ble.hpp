@@ -92,6 +92,11 @@ struct BleLink {
     bool central_confirmed = false, peripheral_confirmed = false;
   };
   std::optional<Pairing> pairing;
+  // Why it ended (Down), as HCI reason codes (Bluetooth Core Vol 1 Part F): 0x16 at the end that
+  // disconnected, 0x13 at its peer; 0x08 (supervision timeout) at the peer of an end that reset.
+  std::string ended_by;  // the end that disconnected or reset
+  bool timed_out = false;
+  int reason_for(std::string_view who) const { return timed_out ? 0x08 : ended_by == who ? 0x16 : 0x13; }
   // The other end, as `who` sees it: its id, address and this link's index at `who`.
   bool has(std::string_view who) const { return central == who || peripheral == who; }
   int index_of(std::string_view who) const { return central == who ? central_index : peripheral_index; }
@@ -159,7 +164,7 @@ class BleMedium {
   // told (Up); disconnect() and drop() tell both ends too (Down).
   const BleLink* connect(std::string_view central, int index, Mac addr, Mac target, int addr_type = -1);
   bool disconnect(std::string_view who, int index);
-  void drop(std::string_view who);  // every link of `who` ends (a reset)
+  void drop(std::string_view who);  // every link of `who` ends (a reset: its peers time out)
   BleLink* link(std::string_view who, int index);
   std::vector<const BleLink*> links_of(std::string_view who) const;
   // The MTU exchange of `who`'s link `index` settled on `mtu`: both ends are told.
@@ -219,6 +224,7 @@ class BleMedium {
   std::vector<BleAdvertiser> adverts_;
   std::map<const void*, std::function<void()>> watchers_;
   void tell(const BleLink& l, BleLinkEvent e);
+  bool end(std::string_view who, int index, bool timed_out);
   std::vector<BleLink> links_;
   std::map<std::string, std::function<void(const BleLink&, BleLinkEvent)>, std::less<>> link_watchers_;
   std::map<std::string, BleHost*, std::less<>> hosts_;

@@ -156,7 +156,9 @@ void BlePeer::advertise_if_idle() {
 
 void BlePeer::on_link(const BleLink& l, BleLinkEvent e) {
   if (e != BleLinkEvent::Up && e != BleLinkEvent::Down) return;
-  record(event(e == BleLinkEvent::Up ? "connected" : "disconnected", l));
+  BlePeerEvent ev = event(e == BleLinkEvent::Up ? "connected" : "disconnected", l);
+  if (e == BleLinkEvent::Down) ev.reason = l.reason_for(id());
+  record(std::move(ev));
   const int index = l.index_of(id());
   if (e == BleLinkEvent::Down) {
     blufi_.reset();  // a BluFi session lives as long as its link

@@ -57,6 +57,7 @@ struct BlePeerEvent {
   std::string service, characteristic, report, ssid;
   std::string value;  // raw bytes
   int key = 0;
+  int reason = 0;  // "disconnected": the HCI reason (0x08 timeout, 0x13 by the peer, 0x16 by this end)
 };
 
 class BlePeer : public BleHost {

@@ -187,6 +187,7 @@ json to_json(const BlePeerEvent& e) {
       e.kind == "blufi_data")
     j["value"] = bytes_to_hex(e.value);
   if (e.kind == "passkey") j["key"] = e.key;
+  if (e.kind == "disconnected") j["reason"] = e.reason;
   return j;
 }
 

@@ -157,7 +157,9 @@ TEST_F(BlePeersModule, ClientOfAHeartRateSensor) {
     at().expect("+NOTIFY:0,3,1,2," + std::string("\x00P", 2) + "\r\n", 1500ms);
     at().send("AT+BLEDISCONN=0\r\n");  // 3.4.15: the line comes after the OK
     at().expect(kOk + "+BLEDISCONN:0,\"d0:00:00:00:00:01\"\r\n");
-    EXPECT_EQ(events("hrm", "disconnected").size(), 1u);
+    const auto gone = events("hrm", "disconnected");
+    ASSERT_EQ(gone.size(), 1u);
+    EXPECT_EQ(gone[0]["reason"], 0x13);  // remote user terminated: the module ended it
   } catch (const Failure& e) {
     FAIL() << e.what();
   }

@@ -156,6 +156,12 @@ TEST(BlePeers, PhoneAgainstHeartRateSensor) {
   EXPECT_TRUE(phone.disconnect(0, why));
   EXPECT_NE(w.ble.find("hrm"), nullptr);  // advertising again
   EXPECT_EQ(hrm.events().back().kind, "disconnected");
+  EXPECT_EQ(hrm.events().back().reason, 0x13);    // the phone ended it
+  EXPECT_EQ(phone.events().back().reason, 0x16);  // it did, locally
+  ASSERT_NE(phone.connect(*Mac::parse("d0:00:00:00:00:01"), why), nullptr);
+  w.remove_ble_peer("hrm");  // gone without a word: the phone's link times out
+  EXPECT_EQ(phone.events().back().kind, "disconnected");
+  EXPECT_EQ(phone.events().back().reason, 0x08);
 }
 
 TEST(BlePeers, PhonePairsByPasskey) {
