@@ -40,7 +40,7 @@ import urllib.request
 sys.dont_write_bytecode = True  # no __pycache__ in bench/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet  # noqa: E402  (rss_kib)
-from figures import Failed, Table, report_failure  # noqa: E402
+from figures import Failed, Table, report_failure, run_sections  # noqa: E402
 from mqtt_http import Espat, Fleet, Module, free_port, stop  # noqa: E402
 from tcpip import payload, pump  # noqa: E402
 
@@ -523,14 +523,9 @@ def main():
     only = set(a.only.split(","))
     d = tempfile.mkdtemp(prefix="espat-ble-")
     try:
-        for name, fn in (("scan", lambda: scan_section(espat, d, a.runs, a.peers, a.interval_ms, a.seconds)),
-                         ("fleet", lambda: fleet_section(espat, d, a.runs, a.modules)),
-                         ("spp", lambda: spp_section(espat, d, a.runs, a.spp_bytes, a.spp_seconds))):
-            if name in only:
-                try:
-                    fn()
-                except Failed as e:
-                    report_failure(name, e)
+        run_sections((("scan", lambda: scan_section(espat, d, a.runs, a.peers, a.interval_ms, a.seconds)),
+                      ("fleet", lambda: fleet_section(espat, d, a.runs, a.modules)),
+                      ("spp", lambda: spp_section(espat, d, a.runs, a.spp_bytes, a.spp_seconds))), only)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

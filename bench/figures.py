@@ -12,6 +12,17 @@ def report_failure(what, e):
     print(f"  FAILED {what}: {e}", flush=True)
 
 
+def run_sections(sections, only):
+    """Runs each (name, function) whose name is in `only`; a failed one is reported and the
+    next one runs."""
+    for name, fn in sections:
+        if name in only:
+            try:
+                fn()
+            except Failed as e:
+                report_failure(name, e)
+
+
 class Table:
     width = 58  # the label column
 

@@ -33,7 +33,7 @@ import subprocess, sys, tempfile, time
 sys.dont_write_bytecode = True  # no __pycache__ in bench/ from importing fleet
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fleet  # noqa: E402  (make_base, rss_kib, WORLD)
-from figures import Failed, Table, report_failure  # noqa: E402
+from figures import Failed, Table, report_failure, run_sections  # noqa: E402
 
 MB = 1_000_000  # rates in MB/s (10^6 bytes)
 
@@ -862,14 +862,9 @@ def main():
     only = set(a.only.split(","))
     d = tempfile.mkdtemp(prefix="espat-mqtt-http-")
     try:
-        for name, fn in (("pub", lambda: pub_section(espat, d, a.runs, a.messages)),
-                         ("fleet", lambda: fleet_section(espat, d, a.runs, a.modules, a.seconds)),
-                         ("http", lambda: http_section(espat, d, a.runs, a.mb))):
-            if name in only:
-                try:
-                    fn()
-                except Failed as e:
-                    report_failure(name, e)
+        run_sections((("pub", lambda: pub_section(espat, d, a.runs, a.messages)),
+                      ("fleet", lambda: fleet_section(espat, d, a.runs, a.modules, a.seconds)),
+                      ("http", lambda: http_section(espat, d, a.runs, a.mb))), only)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

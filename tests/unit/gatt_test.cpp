@@ -62,6 +62,10 @@ struct Linked : ::testing::Test {
     client.id = "m1";
     m.attach("m0", &server);
     m.attach("m1", &client);
+    connect();
+  }
+  // m0 advertises, m1 connects as link 0.
+  void connect() {
     BleAdvertiser a;
     a.id = "m0";
     a.addr = kServer;
@@ -240,12 +244,8 @@ TEST_F(Linked, PasskeyPairingThenBondedReencryption) {
   EXPECT_EQ(server.bonds[0], kClient);
   // Reconnected, both bonded: encrypted again at once, no keys exchanged.
   ASSERT_TRUE(m.disconnect("m1", 0));
-  BleAdvertiser a;
-  a.id = "m0";
-  a.addr = kServer;
-  a.module = true;
-  m.advertise(a);
-  ASSERT_NE(m.connect("m1", 0, kClient, kServer), nullptr);
+  connect();
+  if (HasFatalFailure()) return;
   EXPECT_FALSE(m.link("m1", 0)->encrypted);
   ASSERT_TRUE(m.encrypt("m0", 0, 1));
   EXPECT_EQ(client.heard.back(), "complete 1");
