@@ -213,6 +213,11 @@ const Association* World::association_of(const Station& sta) const {
 void World::drop(std::vector<Association>::iterator it, bool notify_station) {
   Association gone = *it;
   assoc_.erase(it);
+  dropped(gone, notify_station);
+}
+
+// What follows an association's end: its lease freed, the softAP and the station told.
+void World::dropped(const Association& gone, bool notify_station) {
   if (auto l = leases_.find(gone.ap_id); l != leases_.end() && l->second.taken.erase(gone.lease.ip.v))
     l->second.low = 0;  // its host is free again: the next lease looks from the pool's start
   if (Ap* ap = find_ap(gone.ap_id); ap && ap->owner) ap->owner->station_left(gone.mac);
@@ -221,11 +226,13 @@ void World::drop(std::vector<Association>::iterator it, bool notify_station) {
 }
 
 void World::drop_all(std::string_view ap_id) {
-  for (;;) {
-    auto it = std::find_if(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.ap_id == ap_id; });
-    if (it == assoc_.end()) return;
-    drop(it, true);
-  }
+  // All of them out of the list in one pass (10,000 stations of one AP: one move each, not a
+  // search and an erase each), then each told, in the order they joined.
+  const std::string id(ap_id);
+  auto first = std::stable_partition(assoc_.begin(), assoc_.end(), [&](const Association& a) { return a.ap_id != id; });
+  std::vector<Association> gone(std::make_move_iterator(first), std::make_move_iterator(assoc_.end()));
+  assoc_.erase(first, assoc_.end());
+  for (const auto& a : gone) dropped(a, true);
 }
 
 int World::trigger_smartconfig(std::string_view phone_id) {

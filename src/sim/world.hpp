@@ -260,6 +260,7 @@ class World {
 
  private:
   void drop(std::vector<Association>::iterator it, bool notify_station);
+  void dropped(const Association& gone, bool notify_station);
   void drop_all(std::string_view ap_id);
   std::optional<Lease> lease_for(Ap& ap, const Mac& mac);
   void associate(Association a);
